@@ -1,0 +1,116 @@
+"""The check registry: each check is a small pure function of a Snapshot.
+
+A check declares its id (from the report contract's vocabulary), the area it belongs to,
+the engines it understands and its default thresholds; its docstring says what it finds,
+why it matters and how to fix it. ``run_checks`` runs every enabled check for the snapshot's
+engine and never lets one broken check hide the others' findings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbxray.findings import Finding
+
+CheckFn = Callable[..., Iterable[Finding]]
+
+AREA_MODULES = (
+    "dbxray.checks.indexes",
+    "dbxray.checks.statements",
+    "dbxray.checks.maintenance",
+    "dbxray.checks.schema",
+    "dbxray.checks.activity",
+    "dbxray.checks.security",
+    "dbxray.checks.settings",
+    "dbxray.checks.mysql",
+)
+
+
+@dataclass
+class CheckInfo:
+    id: str
+    area: str
+    engines: tuple[str, ...]
+    thresholds: dict[str, Any]
+    func: CheckFn
+    doc: str = ""
+    extra_ids: tuple[str, ...] = ()  # other check ids this function may emit
+
+
+@dataclass
+class CheckRun:
+    id: str
+    engine: str
+    status: str = "ok"  # ok | disabled | error
+    findings: int = 0
+    detail: str = ""
+
+
+REGISTRY: dict[tuple[str, str], CheckInfo] = {}
+_loaded = False
+
+
+def check(check_id: str, area: str, engines: tuple[str, ...] = ("postgres",), emits: tuple[str, ...] = (),
+          **thresholds: Any) -> Callable[[CheckFn], CheckFn]:
+    """Register ``func(snap, t)`` as check ``check_id``; ``t`` holds its (overridable) thresholds."""
+
+    def register(func: CheckFn) -> CheckFn:
+        for engine in engines:
+            key = (check_id, engine)
+            if key in REGISTRY and REGISTRY[key].func is not func:
+                raise RuntimeError(f"check {check_id} registered twice for {engine}")
+            REGISTRY[key] = CheckInfo(check_id, area, tuple(engines), dict(thresholds), func,
+                                      inspect.getdoc(func) or "", tuple(emits))
+        return func
+
+    return register
+
+
+def load_all() -> dict[tuple[str, str], CheckInfo]:
+    global _loaded
+    if not _loaded:
+        for module in AREA_MODULES:
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
+        _loaded = True
+    return REGISTRY
+
+
+def checks_for(engine: str) -> list[CheckInfo]:
+    return [info for (cid, eng), info in sorted(load_all().items()) if eng == engine]
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    runs: list[CheckRun] = field(default_factory=list)
+
+
+def run_checks(snap: Any, config: Any, only: set[str] | None = None) -> CheckResult:
+    """Run every enabled check for the snapshot's engine; a crashing check is recorded, not raised."""
+    result = CheckResult()
+    for info in checks_for(snap.engine):
+        if only and info.id not in only:
+            continue
+        run = CheckRun(info.id, snap.engine)
+        result.runs.append(run)
+        if not config.enabled(info.id):
+            run.status = "disabled"
+            continue
+        thresholds = config.thresholds(info.id, info.thresholds)
+        try:
+            found = [f for f in info.func(snap, thresholds) if config.enabled(f.check)]
+        except Exception as exc:  # a bug in one check must not hide the rest of the report
+            run.status = "error"
+            run.detail = f"{exc.__class__.__name__}: {exc}"
+            continue
+        run.findings = len(found)
+        result.findings.extend(found)
+    return result

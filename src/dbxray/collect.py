@@ -1,0 +1,229 @@
+"""Run the collectors that apply to this server and turn their rows into a Snapshot.
+
+Each collector is a SQL file under ``collectors/<engine>/`` whose header says what it
+needs (``-- metric:``, ``-- min_server:``, ``-- extension:``, ``-- flavor:``,
+``-- privileges:``, ``-- about:``). Several files may serve one metric; as in pgwatch, the
+runner picks the newest variant the server satisfies. Every collector is timed, and one
+failure never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from dbxray.connect import Session
+from dbxray.snapshot import CollectorRun, Snapshot
+
+ProgressFn = Callable[[str], None]
+
+
+def collectors_dir(engine: str) -> Path:
+    """Where the SQL lives: inside the installed package, or at the root of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for base in (here / "collectors", here.parents[1] / "collectors"):
+        if (base / engine).is_dir():
+            return base / engine
+    raise FileNotFoundError(f"collector SQL for {engine} not found next to {here}")
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    """One SQL file and what it needs to run."""
+
+    path: Path
+    metric: str
+    sql: str
+    min_server: int = 0
+    max_server: int = 10**9
+    extension: str | None = None
+    min_extension: tuple[int, ...] = ()
+    flavor: str | None = None  # mysql engine only: "mariadb" or "mysql"
+    privileges: str = ""
+    about: str = ""
+    order: int = 50
+    headers: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def reason_not_applicable(self, ctx: ServerContext) -> str | None:
+        """Why this variant cannot run here, or None when it can."""
+        if self.flavor and self.flavor != ctx.flavor:
+            return f"needs {self.flavor}"
+        if ctx.version_num < self.min_server:
+            return f"needs server version >= {format_version(self.min_server, ctx.engine)}"
+        if ctx.version_num > self.max_server:
+            return f"only for server version <= {format_version(self.max_server, ctx.engine)}"
+        if self.extension:
+            installed = ctx.extensions.get(self.extension)
+            if installed is None:
+                return f"extension {self.extension} is not installed in this database"
+            if version_tuple(installed) < self.min_extension:
+                wanted = ".".join(map(str, self.min_extension))
+                return f"needs {self.extension} >= {wanted} (installed {installed})"
+        return None
+
+    @property
+    def specificity(self) -> tuple:
+        return (self.min_server, self.min_extension)
+
+
+@dataclass
+class ServerContext:
+    """What the runner knows about the server before choosing variants."""
+
+    engine: str
+    version_num: int
+    flavor: str
+    extensions: dict[str, str] = field(default_factory=dict)
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", str(text)))
+
+
+def format_version(num: int, engine: str) -> str:
+    if engine == "postgres":
+        return str(num // 10000) if num >= 100000 else f"{num // 10000}.{num // 100 % 100}"
+    return f"{num // 10000}.{num // 100 % 100}.{num % 100}"
+
+
+_HEADER = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*?)\s*$")
+
+
+def parse_spec(path: Path) -> CollectorSpec:
+    """Read a collector file's header comments into a CollectorSpec."""
+    text = path.read_text(encoding="utf-8")
+    headers: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        m = _HEADER.match(line)
+        if m:
+            headers[m.group(1)] = m.group(2)
+    ext_name, ext_min = None, ()
+    if headers.get("extension"):
+        parts = headers["extension"].replace(">=", " ").split()
+        ext_name = parts[0]
+        ext_min = version_tuple(parts[1]) if len(parts) > 1 else ()
+    return CollectorSpec(
+        path=path,
+        metric=headers.get("metric", path.stem),
+        sql=text,
+        min_server=int(headers.get("min_server", 0)),
+        max_server=int(headers.get("max_server", 10**9)),
+        extension=ext_name,
+        min_extension=ext_min,
+        flavor=headers.get("flavor") or None,
+        privileges=headers.get("privileges", ""),
+        about=headers.get("about", ""),
+        order=int(headers.get("order", 50)),
+        headers=headers,
+    )
+
+
+@cache
+def load_specs(engine: str) -> tuple[CollectorSpec, ...]:
+    return tuple(parse_spec(p) for p in sorted(collectors_dir(engine).glob("*.sql")))
+
+
+def choose(specs: tuple[CollectorSpec, ...], ctx: ServerContext) -> dict[str, CollectorSpec | str]:
+    """For each metric: the most specific applicable variant, or the reason none applies."""
+    by_metric: dict[str, list[CollectorSpec]] = {}
+    for spec in specs:
+        by_metric.setdefault(spec.metric, []).append(spec)
+    chosen: dict[str, CollectorSpec | str] = {}
+    for metric, variants in sorted(by_metric.items(), key=lambda kv: (min(v.order for v in kv[1]), kv[0])):
+        ok = [v for v in variants if v.reason_not_applicable(ctx) is None]
+        if ok:
+            chosen[metric] = max(ok, key=lambda v: v.specificity)
+        else:
+            nearest = max(variants, key=lambda v: v.specificity)
+            chosen[metric] = nearest.reason_not_applicable(ctx) or "not applicable"
+    return chosen
+
+
+def _classify_error(session: Session, exc: Exception) -> tuple[str, str]:
+    """(status, one-line detail) for a failed collector."""
+    message = " ".join(str(exc).split())
+    if session.engine == "postgres":
+        import psycopg
+
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return "timeout", f"cancelled by statement_timeout ({session.limits.statement_timeout:g} s)"
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            return "error", f"permission denied: {message}"
+    else:
+        code = exc.args[0] if getattr(exc, "args", None) else None
+        if code in (1969, 3024):
+            return "timeout", f"cancelled by the statement time limit ({session.limits.statement_timeout:g} s)"
+        if code in (1142, 1143, 1227, 1044):
+            return "error", f"permission denied: {message}"
+    return "error", message
+
+
+def run_collectors(
+    session: Session,
+    only: set[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> Snapshot:
+    """Run every applicable collector on an open session and return the Snapshot."""
+    import pandas as pd
+
+    started = time.monotonic()
+    engine_dir = "postgres" if session.engine == "postgres" else "mysql"
+    ctx = ServerContext(
+        engine=session.engine,
+        version_num=session.version_num,
+        flavor="mariadb" if session.is_mariadb else ("mysql" if session.engine == "mysql" else "postgres"),
+    )
+    snap = Snapshot(
+        engine=session.engine,
+        server_version=session.server_version,
+        version_num=session.version_num,
+        database=session.database,
+        host=session.target.host,
+        collected_at=dt.datetime.now(dt.UTC),
+        meta={"flavor": ctx.flavor},
+    )
+    specs = load_specs(engine_dir)
+    # extensions first: the other collectors' variants depend on what is installed
+    first = [s for s in specs if s.metric == "extensions"]
+    for spec in first:
+        _run_one(session, spec, snap, progress)
+    if snap.has("extensions") and not snap["extensions"].empty:
+        ctx.extensions = dict(zip(snap["extensions"]["name"], snap["extensions"]["version"]))
+    for metric, spec in choose(specs, ctx).items():
+        if metric == "extensions" or (only and metric not in only):
+            continue
+        if isinstance(spec, str):
+            snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
+            continue
+        _run_one(session, spec, snap, progress)
+    snap.duration_ms = (time.monotonic() - started) * 1000
+    snap.meta["extensions"] = ctx.extensions
+    del pd
+    return snap
+
+
+def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: ProgressFn | None) -> None:
+    import pandas as pd
+
+    if progress:
+        progress(spec.metric)
+    t0 = time.monotonic()
+    try:
+        cols, rows = session.query(spec.sql)
+    except Exception as exc:
+        status, detail = _classify_error(session, exc)
+        if spec.privileges and status == "error" and detail.startswith("permission denied"):
+            detail = f"{detail} (needs {spec.privileges})"
+        snap.collectors.append(CollectorRun(spec.metric, status, (time.monotonic() - t0) * 1000, detail,
+                                            source=spec.path.name))
+        return
+    snap.frames[spec.metric] = pd.DataFrame.from_records(rows, columns=cols)
+    snap.collectors.append(CollectorRun(spec.metric, "ok", (time.monotonic() - t0) * 1000, "", len(rows),
+                                        source=spec.path.name))

@@ -1,0 +1,74 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class Severity(str, Enum):
+    critical = "critical"
+    warning = "warning"
+    info = "info"
+
+
+DSN_HELP = ("Connection string: postgresql://…, mysql://… or mariadb://…. Defaults to $DATABASE_URL, "
+            "then the libpq environment (PGHOST, PGUSER, …, ~/.pgpass).")
+
+DsnOption = typer.Option(None, "--dsn", "-d", help=DSN_HELP, show_default=False)
+FormatOption = typer.Option(Format.text, "--format", "-f", help="Output format.")
+OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout.",
+                            dir_okay=False)
+FailOnOption = typer.Option(None, "--fail-on",
+                            help="Exit with code 1 when a finding at or above this severity exists (CI gates).")
+ConfigOption = typer.Option(None, "--config", "-c", help="TOML file with threshold overrides (default ./dbxray.toml).",
+                            dir_okay=False)
+StatementTimeoutOption = typer.Option(30.0, "--statement-timeout", help="Seconds any one query may run.", min=0.1)
+ConnectTimeoutOption = typer.Option(5, "--connect-timeout", help="Seconds to wait for the server to answer.",
+                                    min=1)
+
+
+@contextlib.contextmanager
+def progress(message: str, enabled: bool = True) -> Iterator[callable]:
+    """A spinner on stderr (never stdout, which may carry JSON); yields an update function."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda _name: None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status(message) as status:
+        yield lambda name: status.update(f"{message} {name}")
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"dbxray: wrote {output}", err=True)
+    else:
+        sys.stdout.write(text)
+        if not text.endswith("\n"):
+            sys.stdout.write("\n")
+        sys.stdout.flush()
+
+
+def exit_for(report, fail_on: Severity | None) -> None:
+    from dbxray.findings import at_or_above
+
+    if fail_on is not None:
+        hits = at_or_above(report.findings, fail_on.value)
+        if hits:
+            typer.echo(f"dbxray: {len(hits)} finding(s) at or above {fail_on.value}", err=True)
+            raise typer.Exit(1)

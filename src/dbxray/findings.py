@@ -1,0 +1,94 @@
+"""The Finding shape of the report contract (see DESIGN.md): one uniform record per problem found."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEVERITIES = ("critical", "warning", "info")
+SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
+OBJECT_KEYS = (
+    "schema", "table", "index", "columns", "query_id", "sequence", "role", "setting",
+    "node_id", "node_type", "relation", "pid", "extension", "database",
+)
+
+
+@dataclass
+class Finding:
+    """One problem: what it is about (object), why we think so (evidence), and the fix (sql)."""
+
+    check: str
+    severity: str
+    title: str
+    object: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    recommendation: str = ""
+    sql: str | None = None
+    source: str = "rules"
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+        unknown = set(self.object) - set(OBJECT_KEYS)
+        if unknown:
+            raise ValueError(f"unknown object keys {sorted(unknown)} in finding {self.check}")
+        # absent keys mean "not applicable": drop explicit Nones so the JSON stays honest
+        self.object = {k: v for k, v in self.object.items() if v is not None}
+        if "query_id" in self.object:
+            self.object["query_id"] = str(self.object["query_id"])
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_RANK[self.severity]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+def at_or_above(findings: list[Finding], severity: str) -> list[Finding]:
+    """Findings whose severity is ``severity`` or worse (used by ``--fail-on``)."""
+    floor = SEVERITY_RANK[severity]
+    return [f for f in findings if f.rank >= floor]
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Worst first, then by check id and object, so reports are stable between runs."""
+    return sorted(findings, key=lambda f: (-f.rank, f.check, str(sorted(f.object.items()))))
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy / pandas / datetime scalars into plain JSON values."""
+    import datetime as _dt
+    import decimal
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+    if isinstance(value, decimal.Decimal):
+        return _jsonable(float(value)) if value != value.to_integral_value() else int(value)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return _jsonable(item())
+    iso = getattr(value, "isoformat", None)  # pandas Timestamp
+    if callable(iso):
+        return iso()
+    return str(value)
+
+
+jsonable = _jsonable

@@ -1,0 +1,21 @@
+"""Renderers: they render a Report, they never query the database."""
+
+from __future__ import annotations
+
+FORMATS = ("text", "json", "markdown")
+
+
+def render(report, fmt: str, color: bool | None = None, width: int | None = None) -> str:
+    if fmt == "json":
+        from dbxray.report.json_report import render_json
+
+        return render_json(report)
+    if fmt == "markdown":
+        from dbxray.report.markdown import render_markdown
+
+        return render_markdown(report)
+    if fmt == "text":
+        from dbxray.report.text import render_text
+
+        return render_text(report, color=color, width=width)
+    raise ValueError(f"unknown format {fmt!r}")

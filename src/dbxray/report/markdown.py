@@ -1,0 +1,97 @@
+"""Markdown renderer: for tickets, wikis and pull-request comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def _object_label(obj: dict[str, Any]) -> str:
+    parts = []
+    for key in ("schema", "table", "index", "columns", "query_id", "sequence", "role", "setting", "node_id",
+                "node_type", "relation", "pid", "extension"):
+        if key in obj:
+            parts.append(f"{key}: `{_fmt(obj[key])}`")
+    return " · ".join(parts)
+
+
+def render_markdown(report) -> str:
+    data = report.to_dict()
+    t = data["target"]
+    out = [f"# dbxray {data['kind']}: {t.get('engine')} {t.get('server_version', '')} — "
+           f"`{t.get('database', '')}` on `{t.get('host', '')}`", ""]
+    counts = data["summary"]["findings"]
+    out.append(f"Collected {data['collected_at']} in {data['collection'].get('duration_ms', 0):,.0f} ms · "
+               f"**{counts['critical']} critical**, **{counts['warning']} warning**, {counts['info']} info")
+    out.append("")
+    for note in data["summary"].get("notes", []):
+        out.append(f"> ⚠️ {note}")
+    if data["summary"].get("notes"):
+        out.append("")
+    plan = data.get("plan")
+    if plan:
+        out += _plan_section(plan)
+    stmts = data["summary"].get("statements") or []
+    if stmts:
+        out += ["## Top statements by total time", "",
+                "| # | query id | calls | total ms | share | mean ms | rows/call | query |",
+                "|---|---|---:|---:|---:|---:|---:|---|"]
+        for i, s in enumerate(stmts, 1):
+            q = str(s.get("query", "")).replace("|", "\\|")[:120]
+            out.append(f"| {i} | `{s.get('query_id')}` | {_fmt(s.get('calls'))} | {_fmt(s.get('total_ms'))} | "
+                       f"{_fmt(s.get('share_pct'))}% | {_fmt(s.get('mean_ms'))} | {_fmt(s.get('rows_per_call'))} "
+                       f"| `{q}` |")
+        out.append("")
+    out += ["## Findings", ""]
+    if not data["findings"]:
+        out += ["No findings.", ""]
+    for f in data["findings"]:
+        out.append(f"### {ICON[f['severity']]} {f['severity'].upper()} · `{f['check']}` · {f['title']}")
+        out.append("")
+        label = _object_label(f.get("object") or {})
+        if label:
+            out += [label, ""]
+        if f.get("evidence"):
+            out.append("Evidence: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items()))
+            out.append("")
+        if f.get("recommendation"):
+            out += [f"**Fix:** {f['recommendation']}", ""]
+        if f.get("sql"):
+            out += ["```sql", f["sql"], "```", ""]
+    collectors = data["collection"].get("collectors", [])
+    not_ok = [c for c in collectors if c["status"] != "ok"]
+    if not_ok:
+        out += ["## Collection", "", "| collector | status | detail |", "|---|---|---|"]
+        for c in not_ok:
+            out.append(f"| {c['name']} | {c['status']} | {str(c.get('detail', '')).replace('|', '/')} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _plan_section(plan: dict[str, Any]) -> list[str]:
+    out = ["## Plan", ""]
+    for key in ("total_ms", "planning_ms", "execution_ms", "total_cost"):
+        if plan.get(key) is not None:
+            out.append(f"- {key.replace('_', ' ')}: {_fmt(plan[key])}")
+    hot = plan.get("hot_nodes") or []
+    if hot:
+        out += ["", "| node | type | relation | self ms | share |", "|---|---|---|---:|---:|"]
+        for n in hot:
+            out.append(f"| {n.get('node_id')} | {n.get('node_type')} | {n.get('relation') or ''} | "
+                       f"{_fmt(n.get('self_ms'))} | {_fmt(n.get('self_pct'))}% |")
+    tree = plan.get("text_tree")
+    if tree:
+        out += ["", "```", tree, "```"]
+    out.append("")
+    return out

@@ -1,0 +1,142 @@
+"""Terminal renderer (rich): the report an on-call engineer reads first."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def _bytes(n: Any) -> str:
+    if n is None:
+        return "—"
+    n = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def render_text(report, color: bool | None = None, width: int | None = None) -> str:
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=bool(color), color_system="auto" if color else None,
+                      width=width or 110, soft_wrap=False)
+    data = report.to_dict()
+    _header(console, data)
+    if data.get("plan"):
+        _plan(console, data["plan"])
+    _statements(console, data["summary"].get("statements") or [])
+    _findings(console, data["findings"])
+    _collection(console, data["collection"])
+    return buf.getvalue()
+
+
+def _header(console: Console, data: dict[str, Any]) -> None:
+    t = data["target"]
+    counts = data["summary"]["findings"]
+    title = Text.assemble(("dbxray ", "bold"), (data["kind"], "bold"), "  ",
+                          f"{t.get('flavor') or t.get('engine')} {t.get('server_version', '')}  ",
+                          (f"{t.get('database', '')}@{t.get('host', '')}", "bold"))
+    line = Text.assemble((f"{counts['critical']} critical", STYLE["critical"]), "  ",
+                         (f"{counts['warning']} warning", STYLE["warning"]), "  ",
+                         (f"{counts['info']} info", STYLE["info"]), "   collected ",
+                         data["collected_at"], f" in {data['collection'].get('duration_ms', 0):,.0f} ms")
+    db = data["summary"].get("database") or {}
+    facts = []
+    if db.get("size_bytes") is not None:
+        facts.append(f"size {_bytes(db['size_bytes'])}")
+    if db.get("cache_hit_ratio") is not None:
+        facts.append(f"cache hit {100 * db['cache_hit_ratio']:.2f}%")
+    if db.get("connections") is not None:
+        facts.append(f"connections {db['connections']}/{db.get('max_connections')}")
+    if db.get("stats_age_days") is not None:
+        facts.append(f"stats age {db['stats_age_days']:.1f} d")
+    interval = data["summary"].get("interval")
+    if interval:
+        facts.append(f"interval {interval['seconds']:,.0f} s since baseline")
+    body = [line] + ([Text("  ·  ".join(facts), style="dim")] if facts else [])
+    console.print(Panel(Group(*body), title=title, title_align="left"))
+    for note in data["summary"].get("notes", []):
+        console.print(Text("! " + note, style="yellow"))
+
+
+def _statements(console: Console, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    table = Table(title="Top statements by total time", title_justify="left", expand=True)
+    for col, kw in (("query id", {"no_wrap": True}), ("calls", {"justify": "right"}),
+                    ("total ms", {"justify": "right"}), ("share", {"justify": "right"}),
+                    ("mean ms", {"justify": "right"}), ("rows/call", {"justify": "right"}),
+                    ("query", {"ratio": 1, "overflow": "ellipsis", "no_wrap": True})):
+        table.add_column(col, **kw)
+    for r in rows:
+        table.add_row(str(r.get("query_id")), _fmt(r.get("calls")), _fmt(r.get("total_ms")),
+                      f"{(r.get('share_pct') or 0):.1f}%", _fmt(r.get("mean_ms")), _fmt(r.get("rows_per_call")),
+                      str(r.get("query", "")))
+    console.print(table)
+
+
+def _findings(console: Console, findings: list[dict[str, Any]]) -> None:
+    if not findings:
+        console.print(Text("No findings.", style="green"))
+        return
+    for f in findings:
+        head = Text.assemble((f"{f['severity'].upper():8}", STYLE[f["severity"]]), (f"{f['check']:22}", "bold"),
+                             f["title"])
+        parts: list[Any] = [head]
+        obj = f.get("object") or {}
+        if obj:
+            parts.append(Text("  " + "  ".join(f"{k}={_fmt(v)}" for k, v in obj.items()), style="dim"))
+        if f.get("evidence"):
+            ev = ", ".join(f"{k}={_fmt(v)}" for k, v in f["evidence"].items())
+            parts.append(Text("  evidence: " + ev))
+        if f.get("recommendation"):
+            parts.append(Text("  fix: " + f["recommendation"], style="green"))
+        if f.get("sql"):
+            parts.append(Syntax(f["sql"], "sql", theme="ansi_dark", word_wrap=True, padding=(0, 2),
+                                background_color="default"))
+        console.print(Group(*parts))
+        console.print()
+
+
+def _collection(console: Console, collection: dict[str, Any]) -> None:
+    not_ok = [c for c in collection.get("collectors", []) if c["status"] != "ok"]
+    if not not_ok:
+        return
+    table = Table(title="Collectors that did not run", title_justify="left", expand=True)
+    table.add_column("collector", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("detail", ratio=1)
+    for c in not_ok:
+        table.add_row(c["name"], c["status"], str(c.get("detail", "")))
+    console.print(table)
+    for err in collection.get("check_errors", []):
+        console.print(Text(f"check {err['check']} failed: {err['detail']}", style="red"))
+
+
+def _plan(console: Console, plan: dict[str, Any]) -> None:
+    tree = plan.get("text_tree")
+    facts = [f"{k.replace('_', ' ')} {_fmt(plan[k])}" for k in ("total_ms", "planning_ms", "execution_ms",
+                                                                  "total_cost") if plan.get(k) is not None]
+    console.print(Panel(Text(tree or "", no_wrap=True) if tree else Text(""), title="plan  " + "  ".join(facts),
+                        title_align="left"))
