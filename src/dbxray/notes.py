@@ -16,6 +16,10 @@ def capability_notes(snap: Any) -> list[str]:
             notes.append(f"{run.name}: {run.detail}; its checks had nothing to look at")
     if snap.engine == "postgres":
         notes.extend(_postgres_notes(snap))
+    else:
+        from dbxray.mysql_notes import mysql_notes
+
+        notes.extend(mysql_notes(snap))
     return notes
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,16 +19,6 @@ from dbxray.findings import Finding
 
 CheckFn = Callable[..., Iterable[Finding]]
 
-AREA_MODULES = (
-    "dbxray.checks.indexes",
-    "dbxray.checks.statements",
-    "dbxray.checks.maintenance",
-    "dbxray.checks.schema",
-    "dbxray.checks.activity",
-    "dbxray.checks.security",
-    "dbxray.checks.settings",
-    "dbxray.checks.mysql",
-)
 
 
 @dataclass
@@ -73,12 +64,11 @@ def check(check_id: str, area: str, engines: tuple[str, ...] = ("postgres",), em
 def load_all() -> dict[tuple[str, str], CheckInfo]:
     global _loaded
     if not _loaded:
-        for module in AREA_MODULES:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise
+        # every module of this package is an area (indexes, statements, ..., mysql_*): adding a
+        # check is adding a function to one of them, or a new module
+        for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if not mod.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{mod.name}")
         _loaded = True
     return REGISTRY
 

@@ -1,0 +1,43 @@
+"""Plans of normalized statements (``$1`` parameters), as pg_stat_statements stores them.
+
+PostgreSQL 16+ has ``EXPLAIN (GENERIC_PLAN)``; older servers get the same plan from
+``PREPARE`` + ``plan_cache_mode = force_generic_plan`` + ``EXECUTE`` with NULL arguments
+(the planner never looks at the values of a generic plan). Everything runs inside a
+read-only transaction that is rolled back, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dbxray.connect import PostgresSession
+from dbxray.sqlguard import inspect_pg
+
+PREPARED_NAME = "dbxray_generic_plan"
+
+
+def _plan_of(rows: list[tuple]) -> dict[str, Any]:
+    value = rows[0][0]
+    data = json.loads(value) if isinstance(value, str) else value
+    return data[0] if isinstance(data, list) else data
+
+
+def generic_plan(session: PostgresSession, sql: str, options: str = "FORMAT JSON") -> dict[str, Any]:
+    """The generic plan (costs only, nothing executed) of one statement, as EXPLAIN's JSON root object."""
+    info = inspect_pg(sql)
+    with session.rolled_back():
+        if info.parameters == 0:
+            _, rows = session.query(f"EXPLAIN ({options}) {info.text}")
+            return _plan_of(rows)
+        if session.version_num >= 160000:
+            _, rows = session.query(f"EXPLAIN ({options}, GENERIC_PLAN) {info.text}")
+            return _plan_of(rows)
+        session.set_local("plan_cache_mode", "force_generic_plan")
+        session.query(f"PREPARE {PREPARED_NAME} AS {info.text}")
+        try:
+            args = ", ".join(["NULL"] * info.parameters)
+            _, rows = session.query(f"EXPLAIN ({options}) EXECUTE {PREPARED_NAME}({args})")
+            return _plan_of(rows)
+        finally:
+            session.query(f"DEALLOCATE {PREPARED_NAME}")

@@ -1,0 +1,101 @@
+"""What a statement is, before dbxray lets it near a server: one statement only, and does it write?
+
+Parsing is pglast's (PostgreSQL's own parser) and sqlglot's (MySQL dialect), never a regex.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dbxray.errors import BadInput, UnsafeStatement
+
+_PG_READ_NODES = {"SelectStmt"}
+_PG_WRITE_NODES = {"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"}
+
+
+@dataclass(frozen=True)
+class StatementInfo:
+    text: str  # the statement without a trailing semicolon
+    kind: str  # the parser's node name: SelectStmt, UpdateStmt, ...
+    writes: bool  # would executing it change data (DML, SELECT ... FOR UPDATE / INTO, data-modifying CTEs)
+    parameters: int  # highest $n placeholder
+
+
+def inspect_pg(sql: str) -> StatementInfo:
+    """Parse one PostgreSQL statement; refuse several, refuse anything that is not a query or DML."""
+    import pglast
+    from pglast import ast
+
+    text = (sql or "").strip()
+    if not text:
+        raise BadInput("empty statement")
+    try:
+        stmts = pglast.parse_sql(text)
+    except pglast.parser.ParseError as exc:
+        raise BadInput(f"cannot parse the statement: {exc}") from None
+    if len(stmts) != 1:
+        raise UnsafeStatement(f"{len(stmts)} statements given: dbxray explains exactly one statement at a time")
+    raw = stmts[0]
+    node = raw.stmt
+    kind = type(node).__name__
+    if kind == "ExplainStmt":
+        raise BadInput("give the statement itself, without EXPLAIN: dbxray adds the options it needs")
+    if kind not in _PG_READ_NODES | _PG_WRITE_NODES:
+        raise UnsafeStatement(f"only SELECT, INSERT, UPDATE, DELETE and MERGE can be explained, not {kind}")
+    writes = kind in _PG_WRITE_NODES
+    params = 0
+    for sub in _walk(node):
+        name = type(sub).__name__
+        if name in _PG_WRITE_NODES:
+            writes = True  # data-modifying CTE
+        elif name == "SelectStmt" and (getattr(sub, "intoClause", None) or getattr(sub, "lockingClause", None)):
+            writes = True
+        elif isinstance(sub, ast.ParamRef):
+            params = max(params, sub.number)
+    location, length = raw.stmt_location or 0, raw.stmt_len or len(text)
+    body = text[location:location + length] if length else text[location:]
+    return StatementInfo(body.strip().rstrip(";").strip(), kind, writes, params)
+
+
+def _walk(node):
+    """Every AST node below ``node`` (pglast nodes, lists and tuples)."""
+    from pglast import ast
+
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, (list, tuple)):
+            stack.extend(cur)
+        elif isinstance(cur, ast.Node):
+            yield cur
+            for attr in cur.__slots__:
+                value = getattr(cur, attr, None)
+                if isinstance(value, (ast.Node, list, tuple)):
+                    stack.append(value)
+
+
+def inspect_mysql(sql: str) -> StatementInfo:
+    """Parse one MySQL/MariaDB statement with sqlglot."""
+    import sqlglot
+    from sqlglot import exp
+
+    text = (sql or "").strip()
+    if not text:
+        raise BadInput("empty statement")
+    try:
+        trees = [t for t in sqlglot.parse(text, read="mysql") if t is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise BadInput(f"cannot parse the statement: {str(exc).splitlines()[0]}") from None
+    if len(trees) != 1:
+        raise UnsafeStatement(f"{len(trees)} statements given: dbxray explains exactly one statement at a time")
+    tree = trees[0]
+    writes_types = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
+    if isinstance(tree, writes_types):
+        kind, writes = type(tree).__name__, True
+    elif isinstance(tree, (exp.Select, exp.Union, exp.Intersect, exp.Except)):
+        kind = "Select"
+        writes = bool(tree.args.get("locks")) or bool(tree.find(exp.Into))
+    else:
+        raise UnsafeStatement(f"only SELECT, INSERT, UPDATE and DELETE can be explained, not {type(tree).__name__}")
+    params = len(list(tree.find_all(exp.Placeholder)))
+    return StatementInfo(text.rstrip(";").strip(), kind, writes, params)
