@@ -71,7 +71,7 @@ def start_postgres(preload: tuple[str, ...]) -> tuple[PgServer, object]:
     if env_dsn:
         return PgServer(env_dsn, preload), None
     if find_postgres_bindir():
-        sandbox = PostgresSandbox(preload=preload, settings={"track_io_timing": "on"}).start()
+        sandbox = PostgresSandbox(preload=preload, settings={"track_io_timing": "on"}, fast=True).start()
         return PgServer(sandbox.dsn(), preload), sandbox
     if docker_available():
         from testcontainers.postgres import PostgresContainer

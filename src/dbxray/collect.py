@@ -21,6 +21,7 @@ from dbxray.connect import Session
 from dbxray.snapshot import CollectorRun, Snapshot
 
 ProgressFn = Callable[[str], None]
+BOOTSTRAP_METRICS = ("extensions", "server")
 
 
 def collectors_dir(engine: str) -> Path:
@@ -47,6 +48,7 @@ class CollectorSpec:
     privileges: str = ""
     about: str = ""
     order: int = 50
+    needs: str = ""  # "superuser": skipped, with a note, for other roles
     headers: dict = field(default_factory=dict, compare=False, hash=False)
 
     def reason_not_applicable(self, ctx: ServerContext) -> str | None:
@@ -57,6 +59,8 @@ class CollectorSpec:
             return f"needs server version >= {format_version(self.min_server, ctx.engine)}"
         if ctx.version_num > self.max_server:
             return f"only for server version <= {format_version(self.max_server, ctx.engine)}"
+        if self.needs == "superuser" and not ctx.is_superuser:
+            return "needs a superuser"
         if self.extension:
             installed = ctx.extensions.get(self.extension)
             if installed is None:
@@ -79,6 +83,7 @@ class ServerContext:
     version_num: int
     flavor: str
     extensions: dict[str, str] = field(default_factory=dict)
+    is_superuser: bool = False
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -121,6 +126,7 @@ def parse_spec(path: Path) -> CollectorSpec:
         privileges=headers.get("privileges", ""),
         about=headers.get("about", ""),
         order=int(headers.get("order", 50)),
+        needs=headers.get("needs", ""),
         headers=headers,
     )
 
@@ -190,14 +196,18 @@ def run_collectors(
         meta={"flavor": ctx.flavor},
     )
     specs = load_specs(engine_dir)
-    # extensions first: the other collectors' variants depend on what is installed
-    first = [s for s in specs if s.metric == "extensions"]
+    # extensions and server first: the other collectors' variants depend on what is installed
+    # and on who we are
+    first = [s for s in specs if s.metric in BOOTSTRAP_METRICS]
     for spec in first:
         _run_one(session, spec, snap, progress)
     if snap.has("extensions") and not snap["extensions"].empty:
         ctx.extensions = dict(zip(snap["extensions"]["name"], snap["extensions"]["version"]))
+    server = snap["server"]
+    if not server.empty and "is_superuser" in server:
+        ctx.is_superuser = bool(server.iloc[0]["is_superuser"])
     for metric, spec in choose(specs, ctx).items():
-        if metric == "extensions" or (only and metric not in only):
+        if metric in BOOTSTRAP_METRICS or (only and metric not in only):
             continue
         if isinstance(spec, str):
             snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))

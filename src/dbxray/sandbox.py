@@ -90,6 +90,7 @@ class PostgresSandbox:
         preload: tuple[str, ...] = ("pg_stat_statements",),
         port: int | None = None,
         os_user: str | None = "postgres",
+        fast: bool = False,
     ):
         self.settings = settings or {}
         self.preload = preload
@@ -98,6 +99,9 @@ class PostgresSandbox:
         self.bindir: Path | None = None
         self.root: Path | None = None
         self.running = False
+        # fast: no fsync / full-page writes (tests). Off for the demo, whose report would
+        # otherwise rightly flag fsync=off as a critical setting.
+        self.fast = fast
 
     @property
     def datadir(self) -> Path:
@@ -127,13 +131,12 @@ class PostgresSandbox:
             "port": str(self.port),
             "listen_addresses": "'127.0.0.1'",
             "unix_socket_directories": f"'{self.root}'",
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
             "logging_collector": "off",
             "max_connections": "50",
             "shared_buffers": "'128MB'",
         }
+        if self.fast:
+            conf.update({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
         if self.preload:
             conf["shared_preload_libraries"] = "'" + ",".join(self.preload) + "'"
         if "pg_stat_statements" in self.preload:
