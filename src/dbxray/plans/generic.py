@@ -23,10 +23,18 @@ def _plan_of(rows: list[tuple]) -> dict[str, Any]:
     return data[0] if isinstance(data, list) else data
 
 
-def generic_plan(session: PostgresSession, sql: str, options: str = "FORMAT JSON") -> dict[str, Any]:
-    """The generic plan (costs only, nothing executed) of one statement, as EXPLAIN's JSON root object."""
+def generic_plan(session: PostgresSession, sql: str, options: str = "FORMAT JSON",
+                 settings: dict[str, str] | None = None) -> dict[str, Any]:
+    """The generic plan (costs only, nothing executed) of one statement, as EXPLAIN's JSON root object.
+
+    ``settings`` are planner settings applied with ``SET LOCAL`` for this plan only (the index
+    advisor turns ``enable_partition_pruning`` off: ``EXECUTE`` with NULL arguments would
+    otherwise prune every partition at executor start and hide the plan below the Append).
+    """
     info = inspect_pg(sql)
     with session.rolled_back():
+        for name, value in (settings or {}).items():
+            session.set_local(name, value)
         if info.parameters == 0:
             _, rows = session.query(f"EXPLAIN ({options}) {info.text}")
             return _plan_of(rows)
