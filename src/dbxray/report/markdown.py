@@ -63,7 +63,8 @@ def render_markdown(report) -> str:
         if label:
             out += [label, ""]
         if f.get("evidence"):
-            out.append("Evidence: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items()))
+            out.append("Evidence: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items()
+                                                if v is not None))
             out.append("")
         if f.get("recommendation"):
             out += [f"**Fix:** {f['recommendation']}", ""]

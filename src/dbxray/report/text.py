@@ -108,7 +108,7 @@ def _findings(console: Console, findings: list[dict[str, Any]]) -> None:
         if obj:
             parts.append(Text("  " + "  ".join(f"{k}={_fmt(v)}" for k, v in obj.items()), style="dim"))
         if f.get("evidence"):
-            ev = ", ".join(f"{k}={_fmt(v)}" for k, v in f["evidence"].items())
+            ev = ", ".join(f"{k}={_fmt(v)}" for k, v in f["evidence"].items() if v is not None)
             parts.append(Text("  evidence: " + ev))
         if f.get("recommendation"):
             parts.append(Text("  fix: " + f["recommendation"], style="green"))

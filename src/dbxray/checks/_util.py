@@ -1,0 +1,122 @@
+"""Small helpers shared by the PostgreSQL checks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+from dbxray.quoting import pg_ident
+
+TYPE_MAX = {
+    "smallint": 32767,
+    "integer": 2147483647,
+    "bigint": 9223372036854775807,
+}
+
+
+def records(df: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """Rows as plain dicts with NaN/NaT turned into None."""
+    if df is None or df.empty:
+        return
+    for rec in df.to_dict("records"):
+        yield {k: (None if _missing(v) else v) for k, v in rec.items()}
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def qualified(schema: str, table: str) -> str:
+    return pg_ident(schema, table)
+
+
+def mb(n: float | None) -> float | None:
+    return None if n is None else round(float(n) / 1048576, 1)
+
+
+def human_bytes(n: float | None) -> str:
+    if n is None:
+        return "unknown size"
+    n = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def human_seconds(s: float | None) -> str:
+    if s is None:
+        return "unknown"
+    s = float(s)
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    if s < 172800:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"
+
+
+def stats_age(snap: Any) -> tuple[float | None, Any]:
+    """(seconds the cumulative statistics have been collecting, their reset time or None)."""
+    db = snap["database"]
+    if db.empty:
+        return None, None
+    row = db.iloc[0]
+    age = row.get("stats_age_s")
+    reset = row.get("stats_reset")
+    return (None if _missing(age) else float(age)), (None if _missing(reset) else reset)
+
+
+def setting_value(snap: Any, name: str, default: Any = None) -> Any:
+    return snap.setting(name, default)
+
+
+def setting_bytes(snap: Any, name: str) -> float | None:
+    """A memory setting in bytes (pg_settings gives a number and a unit such as 8kB or kB)."""
+    df = snap["settings"]
+    if df.empty:
+        return None
+    hit = df.loc[df["name"] == name]
+    if hit.empty:
+        return None
+    row = hit.iloc[0]
+    try:
+        value = float(row["setting"])
+    except (TypeError, ValueError):
+        return None
+    unit = row.get("unit") or ""
+    factor = {"B": 1, "kB": 1024, "8kB": 8192, "MB": 1048576, "16MB": 16 * 1048576, "GB": 1073741824}.get(unit, 1)
+    return value * factor
+
+
+def table_rows(snap: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["schema"], r["table"]): r for r in records(snap["tables"])}
+
+
+def short_query(text: str | None, limit: int = 160) -> str:
+    one = " ".join(str(text or "").split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if hasattr(value, "tolist"):
+        return list(value.tolist())
+    return [value]
