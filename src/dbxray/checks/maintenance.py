@@ -157,6 +157,7 @@ def xid_wraparound_risk(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: VACUUM (FREEZE) the oldest tables and remove what holds the xmin horizon back.
     """
     found_table = False
+    system: list[tuple[dict[str, Any], str, int, float]] = []
     for r in records(snap["xid_age"]):
         for kind, age in (("xid", r.get("xid_age")), ("multixact", r.get("mxid_age"))):
             if age is None:
@@ -165,6 +166,9 @@ def xid_wraparound_risk(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             if pct < t["warn_pct"]:
                 continue
             found_table = True
+            if r.get("is_system"):
+                system.append((r, kind, int(age), pct))
+                continue
             yield Finding(
                 check="xid_wraparound_risk",
                 severity="critical" if pct >= t["critical_pct"] else "warning",
@@ -179,6 +183,20 @@ def xid_wraparound_risk(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                                 "slots."),
                 sql=f"VACUUM (FREEZE, VERBOSE) {qualified(r['schema'], r['table'])};",
             )
+    if system:  # one finding for the catalogs: a database-wide VACUUM freezes them all
+        worst = max(system, key=lambda s: s[3])
+        yield Finding(
+            check="xid_wraparound_risk",
+            severity="critical" if worst[3] >= t["critical_pct"] else "warning",
+            title=f"{len({s[0]['table'] for s in system})} system catalogs are at up to {worst[3]:.0f}% of the "
+                  "wraparound limit",
+            object={"schema": worst[0]["schema"], "database": snap.database},
+            evidence={"oldest_catalog": worst[0]["table"], f"{worst[1]}_age": worst[2],
+                      "pct_of_limit": round(worst[3], 1), "catalogs": sorted({s[0]["table"] for s in system})},
+            recommendation="Run a database-wide VACUUM (FREEZE) (it covers the catalogs) and remove what blocks "
+                           "autovacuum.",
+            sql="VACUUM (FREEZE, VERBOSE);",
+        )
     db = snap["database"]
     if db.empty or found_table:
         return
