@@ -1,11 +1,136 @@
-"""``dbxray explain``: not built yet."""
+"""``dbxray explain``: one statement's plan, where its time goes, why, and what to change."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 
+from dbxray.commands.common import (
+    ConnectTimeoutOption,
+    DsnOption,
+    FailOnOption,
+    Format,
+    FormatOption,
+    OutputOption,
+    Severity,
+    StatementTimeoutOption,
+    emit,
+    exit_for,
+)
 
-def explain() -> None:
-    """Not built yet."""
-    typer.echo("dbxray explain: not available yet", err=True)
-    raise typer.Exit(2)
+
+def explain(
+    statement: str = typer.Argument(None, help="The statement to explain (one only). With --plan-file it is "
+                                    "only read, to give the analysis the query text.", show_default=False),
+    dsn: str = DsnOption,
+    analyze: bool = typer.Option(False, "--analyze", help="Run the statement (EXPLAIN ANALYZE, BUFFERS, WAL) to "
+                                 "measure it; a data-changing statement runs in a transaction that is rolled back."),
+    query_id: str = typer.Option(None, "--query-id", help="Plan a statement from pg_stat_statements (its queryid) "
+                                 "generically.", show_default=False),
+    plan_file: str = typer.Option(None, "--plan-file", help="Analyse a saved plan (EXPLAIN FORMAT JSON or text; "
+                                  "'-' for stdin) without any database.", show_default=False),
+    fmt: Format = FormatOption,
+    output: Path = OutputOption,
+    fail_on: Severity = FailOnOption,
+    statement_timeout: float = StatementTimeoutOption,
+    connect_timeout: int = ConnectTimeoutOption,
+) -> None:
+    """Explain one statement: the plan tree with time bars, the hot nodes, and what to change."""
+    import time
+
+    from dbxray.errors import BadInput
+
+    started = time.monotonic()
+    given = sum(x is not None for x in (plan_file, query_id)) + (statement is not None and plan_file is None)
+    if given != 1:
+        raise BadInput("give exactly one of: a statement, --query-id ID, or --plan-file FILE")
+    if plan_file is not None:
+        report, plan, findings = _offline(plan_file, statement, started)
+    else:
+        report, plan, findings = _live(dsn, statement, query_id, analyze, statement_timeout, connect_timeout,
+                                       started)
+    emit(_render(report, plan, findings, fmt, output), output)
+    exit_for(report, fail_on)
+
+
+def _offline(plan_file: str, statement: str | None, started: float):
+    from dbxray.errors import BadInput
+    from dbxray.plans.load import parse_plan_text
+    from dbxray.plans.report import analyse, build_explain_report
+
+    if plan_file == "-":
+        text = sys.stdin.read()
+    else:
+        path = Path(plan_file)
+        if not path.is_file():
+            raise BadInput(f"plan file {plan_file} does not exist")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"plan file {plan_file} is not UTF-8 text") from None
+    plan = parse_plan_text(text, statement)
+    findings = analyse(plan)
+    target = {"engine": plan.engine, "flavor": plan.flavor, "server_version": None, "database": None,
+              "host": None, "source": "plan-file" if plan_file != "-" else "stdin"}
+    notes = ["offline plan: no database was queried, so statistics age, existing indexes and settings are unknown"]
+    return build_explain_report(plan, findings, target, started, notes), plan, findings
+
+
+def _live(dsn, statement, query_id, analyze, statement_timeout, connect_timeout, started):
+    from dbxray.connect import Limits, connect
+    from dbxray.errors import BadInput
+    from dbxray.plans.catalog import PgCatalog
+    from dbxray.plans.report import analyse, build_explain_report
+    from dbxray.plans.run import explain as run_explain
+    from dbxray.plans.run import statement_of_query_id
+
+    limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+    with connect(dsn, limits) as session:
+        summary = {}
+        if query_id is not None:
+            statement = statement_of_query_id(session, query_id)
+            summary["query_id"] = str(query_id)
+            if analyze and "$1" in statement:
+                raise BadInput("a pg_stat_statements entry has $n parameters without values: it can only be "
+                               "planned (drop --analyze)")
+        plan = run_explain(session, statement, analyze=analyze)
+        catalog = PgCatalog(session) if session.engine == "postgres" else None
+        findings = analyse(plan, catalog=catalog)
+        if query_id is not None:
+            for f in findings:
+                f.object["query_id"] = str(query_id)
+        target = {"engine": session.engine, "flavor": "mariadb" if session.is_mariadb else session.engine,
+                  "server_version": session.server_version, "database": session.database,
+                  "host": session.target.host}
+        return build_explain_report(plan, findings, target, started, summary=summary), plan, findings
+
+
+def _render(report, plan, findings, fmt: Format, output: Path | None) -> str:
+    from dbxray.report import render
+
+    if fmt != Format.text:
+        return render(report, fmt.value)
+    import io
+
+    from rich.console import Console
+
+    from dbxray.plans.render import render_terminal
+    from dbxray.report.text import _collection, _findings, _header
+
+    color = output is None and sys.stdout.isatty()
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, color_system="auto" if color else None, width=120,
+                      soft_wrap=False)
+    data = report.to_dict()
+    _header(console, data)
+    tree = render_terminal(plan, findings, color=color)
+    data_findings = data["findings"]
+    tail = io.StringIO()
+    tail_console = Console(file=tail, force_terminal=color, color_system="auto" if color else None, width=120,
+                           soft_wrap=False)
+    tail_console.print()
+    _findings(tail_console, data_findings)
+    _collection(tail_console, data["collection"])
+    return buf.getvalue() + tree + tail.getvalue()

@@ -1,0 +1,46 @@
+"""A saved plan (file or stdin) into the one tree: detect the format, parse, or say clearly why not."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dbxray.errors import BadInput
+from dbxray.plans.model import Plan
+
+
+def parse_plan_text(text: str, statement: str | None = None) -> Plan:
+    """PostgreSQL JSON or text, MariaDB/MySQL JSON, or MySQL ``EXPLAIN ANALYZE`` tree text."""
+    stripped = (text or "").strip().lstrip("\ufeff")
+    if not stripped:
+        raise BadInput("empty plan: give the output of EXPLAIN (FORMAT JSON) (or its text format)")
+    if stripped[0] in "[{":
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"the plan is not valid JSON (truncated?): {exc.msg} at line {exc.lineno}, "
+                           f"column {exc.colno}") from None
+        return parse_plan_json(data, statement)
+    from dbxray.plans.parse_mysql import looks_like_mysql_tree, parse_mysql_tree
+    from dbxray.plans.parse_pg import looks_like_pg_text, parse_pg_text
+
+    if looks_like_mysql_tree(stripped):
+        return parse_mysql_tree(stripped, statement)
+    if looks_like_pg_text(stripped):
+        return parse_pg_text(stripped, statement)
+    first = stripped.splitlines()[0][:60]
+    raise BadInput(f"not a plan: expected EXPLAIN (FORMAT JSON) output or a text plan, got {first!r}")
+
+
+def parse_plan_json(data: Any, statement: str | None = None) -> Plan:
+    """Decide by shape: PostgreSQL has ``Plan``; MySQL and MariaDB have ``query_block``."""
+    from dbxray.plans.parse_mysql import parse_mysql_json
+    from dbxray.plans.parse_pg import parse_pg_json
+
+    probe = data[0] if isinstance(data, list) and data else data
+    if isinstance(probe, dict) and "query_block" in probe:
+        return parse_mysql_json(probe, statement)
+    if isinstance(probe, dict) and ("Plan" in probe or "QUERY PLAN" in probe):
+        return parse_pg_json(data, statement)
+    kind = type(data).__name__ if not isinstance(data, dict) else f"an object with keys {sorted(data)[:5]}"
+    raise BadInput(f"not a plan: JSON {kind} has neither 'Plan' (PostgreSQL) nor 'query_block' (MySQL/MariaDB)")
