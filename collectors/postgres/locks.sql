@@ -11,7 +11,11 @@ SELECT l.pid,
        l.page, l.tuple,
        (to_jsonb(l) ->> 'waitstart')::timestamptz AS wait_start,
        extract(epoch FROM now() - (to_jsonb(l) ->> 'waitstart')::timestamptz)::float8 AS wait_s,
-       pg_blocking_pids(l.pid) AS blocked_by
+       pg_blocking_pids(l.pid) AS blocked_by,
+       -- a wait on a transaction ID names no table: the tables the waiter already holds do
+       ARRAY(SELECT DISTINCT h.relation::regclass::text FROM pg_locks h JOIN pg_class c ON c.oid = h.relation
+              WHERE h.pid = l.pid AND h.granted AND h.locktype = 'relation' AND c.relkind IN ('r', 'p', 'm')
+                AND c.relnamespace <> 'pg_catalog'::regnamespace) AS held_relations
 FROM pg_locks l
 WHERE NOT l.granted
 ORDER BY l.pid

@@ -121,8 +121,9 @@ def lock_contention(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             w = waits.get(pid, {})
             wait = w.get("wait_s") if w.get("wait_s") is not None else s.get("state_age_s")
             longest = max(longest, wait or 0.0)
+            relation = w.get("relation") or next(iter(as_list(w.get("held_relations"))), None)
             details.append({"pid": pid, "waiting_s": round(wait or 0, 1), "mode": w.get("mode"),
-                            "locktype": w.get("locktype"), "relation": w.get("relation"),
+                            "locktype": w.get("locktype"), "relation": relation,
                             "query": short_query(s.get("query"), 160)})
         if longest < t["min_wait_s"]:
             continue

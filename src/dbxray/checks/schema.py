@@ -94,10 +94,12 @@ def sequence_exhaustion(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         pct = 100.0 * used
         if pct < t["info_pct"]:
             continue
-        column_limited = bool(col_max) and col_max < (r.get("max_value") or float("inf"))
+        seq_max = r.get("max_value") or float("inf")
+        column_limited = bool(col_max) and col_max < seq_max
+        column_bound = bool(col_max) and col_max <= seq_max  # the column fails no later than the sequence
         seq = qualified(r["schema"], r["sequence"])
         fixes = []
-        if r.get("table") and r.get("column") and column_limited:
+        if r.get("table") and r.get("column") and column_bound and r.get("column_type") != "bigint":
             fixes.append(f"ALTER TABLE {qualified(r['table_schema'], r['table'])} ALTER COLUMN "
                          f"{pg_ident(r['column'])} TYPE bigint;  -- rewrites the table under an ACCESS EXCLUSIVE lock")
         if r.get("sequence_type") != "bigint":
@@ -115,8 +117,10 @@ def sequence_exhaustion(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                     "columns": [r["column"]] if r.get("column") else None},
             evidence={"last_value": int(last), "limit": int(limit), "used_pct": round(pct, 2),
                       "values_left": int(abs(limit - last)), "sequence_type": r.get("sequence_type"),
-                      "column_type": r.get("column_type"), "limited_by": "column type" if column_limited else
-                      "sequence max_value", "cycle": r.get("cycle")},
+                      "column_type": r.get("column_type"),
+                      "limited_by": "column type" if column_limited else
+                      "sequence and column type" if column_bound else "sequence max_value",
+                      "cycle": r.get("cycle")},
             recommendation=("Widen before it runs out: every INSERT fails once it does."
                             + (" The column type, not the sequence, is the limit." if column_limited else "")
                             + (" The sequence CYCLEs: it will silently reuse old values instead of failing."
