@@ -354,6 +354,10 @@ def _prepare_mysql_session(session: MySQLSession, limits: Limits) -> None:
             stmts.append("SET SESSION information_schema_stats_expiry = 0")
     for stmt in stmts:
         session.query(stmt)
+    # the collectors quote identifiers with backticks and write regexes with backslashes
+    modes = [m for m in str(session.scalar("SELECT @@SESSION.sql_mode") or "").split(",")
+             if m and m not in ("ANSI_QUOTES", "NO_BACKSLASH_ESCAPES", "ANSI")]
+    session.query("SET SESSION sql_mode = %s", (",".join(modes),))
     session.query("SET @dbxray_db = %s", (target.database or None,))
     if target.database:
         found = session.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
