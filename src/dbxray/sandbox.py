@@ -91,6 +91,7 @@ class PostgresSandbox:
         port: int | None = None,
         os_user: str | None = "postgres",
         fast: bool = False,
+        host_auth: str = "trust",
     ):
         self.settings = settings or {}
         self.preload = preload
@@ -102,6 +103,9 @@ class PostgresSandbox:
         # fast: no fsync / full-page writes (tests). Off for the demo, whose report would
         # otherwise rightly flag fsync=off as a critical setting.
         self.fast = fast
+        # host_auth: how TCP clients authenticate ("trust", or "scram-sha-256" to test passwords);
+        # the Unix socket in the sandbox directory always trusts the postgres OS user
+        self.host_auth = host_auth
 
     @property
     def datadir(self) -> Path:
@@ -125,7 +129,8 @@ class PostgresSandbox:
             raise SandboxError(POSTGRES_MISSING)
         self.root = Path(tempfile.mkdtemp(prefix="dbxray-pg-"))
         _chown_tree(self.root, self.os_user)
-        self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+        self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth-local=trust",
+                  f"--auth-host={self.host_auth}",
                   "-E", "UTF8", "--locale=C", "--no-sync")
         conf = {
             "port": str(self.port),
@@ -167,7 +172,7 @@ class PostgresSandbox:
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL through psql (for seeding outside dbxray's read-only sessions)."""
         assert self.bindir is not None
-        return self._run(str(self.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+        return self._run(str(self.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.root),
                          "-p", str(self.port), "-U", "postgres", "-d", database, "-c", sql).stdout
 
     def __enter__(self) -> PostgresSandbox:

@@ -38,15 +38,18 @@ def superuser_role(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         )
 
 
-def _is_loopback(address: str | None) -> bool:
+def _is_loopback(address: str | None, netmask: str | None = None) -> bool:
+    """True when every address the rule matches is a loopback address (127/8, ::1)."""
     if not address:
         return False
+    if address in ("localhost", "samehost"):
+        return True
     try:
-        return ipaddress.ip_network(address.split("/")[0] if "/" not in address else address,
-                                    strict=False).subnet_of(ipaddress.ip_network("127.0.0.0/8")) or \
-            address.startswith("::1")
-    except (ValueError, TypeError):
-        return address in ("localhost", "samehost")
+        prefix = bin(int(ipaddress.ip_address(netmask))).count("1") if netmask else None
+        net = ipaddress.ip_network(f"{address}/{prefix}" if prefix is not None else address, strict=False)
+    except ValueError:
+        return False
+    return net.network_address.is_loopback and net.broadcast_address.is_loopback
 
 
 @check("weak_auth", "security")
@@ -64,7 +67,7 @@ def weak_auth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         if r.get("type") == "local" or method not in ("trust", "password", "md5"):
             continue
         address = r.get("address")
-        loopback = _is_loopback(address)
+        loopback = _is_loopback(address, r.get("netmask"))
         if method == "md5" and loopback:
             continue
         users, dbs = as_list(r.get("user_name")), as_list(r.get("database"))
