@@ -49,3 +49,16 @@ def _postgres_notes(snap: Any) -> list[str]:
         n = int((~seqs["readable"].astype(bool)).sum())
         notes.append(f"{n} sequence(s) are unreadable by this role (no USAGE/SELECT): exhaustion not checked")
     return notes
+
+
+def incomplete_reasons(snap: Any) -> list[str]:
+    """Why the report cannot speak about statements at all (the CLI exits non-zero for these)."""
+    if snap.has("statements"):
+        return []
+    run = snap.run_of("statements")
+    why = f" ({run.detail})" if run and run.detail else ""
+    if snap.engine == "postgres":
+        return [f"pg_stat_statements is not available{why}: statement checks were skipped; "
+                "see the extension_missing finding for how to enable it"]
+    return [f"no statement statistics{why}: statement checks were skipped; see the setting findings for "
+            "how to enable performance_schema"]

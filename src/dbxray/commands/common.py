@@ -64,11 +64,23 @@ def emit(text: str, output: Path | None) -> None:
         sys.stdout.flush()
 
 
-def exit_for(report, fail_on: Severity | None) -> None:
+EXIT_FINDINGS = 1  # --fail-on matched
+EXIT_INCOMPLETE = 4  # the report was written, but a source it needs is missing (e.g. pg_stat_statements)
+
+AllowPartialOption = typer.Option(False, "--allow-partial",
+                                  help="Exit 0 even when statement statistics are unavailable (default: exit 4).")
+
+
+def exit_for(report, fail_on: Severity | None, allow_partial: bool = False) -> None:
+    """Exit codes: 0 fine, 1 findings at --fail-on, 4 report incomplete; errors exit 2 earlier."""
     from dbxray.findings import at_or_above
 
     if fail_on is not None:
         hits = at_or_above(report.findings, fail_on.value)
         if hits:
             typer.echo(f"dbxray: {len(hits)} finding(s) at or above {fail_on.value}", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_FINDINGS)
+    if report.incomplete and not allow_partial:
+        for reason in report.incomplete:
+            typer.echo(f"dbxray: incomplete: {reason}", err=True)
+        raise typer.Exit(EXIT_INCOMPLETE)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from dbxray.commands.common import (
+    AllowPartialOption,
     ConfigOption,
     ConnectTimeoutOption,
     DsnOption,
@@ -37,6 +38,7 @@ def report(
     statement_timeout: float = StatementTimeoutOption,
     connect_timeout: int = ConnectTimeoutOption,
     no_progress: bool = typer.Option(False, "--no-progress", help="No spinner on stderr."),
+    allow_partial: bool = AllowPartialOption,
 ) -> None:
     """Collect statistics from a live database and report what is slow, why, and the fix."""
     from dbxray.config import load_config
@@ -60,4 +62,4 @@ def report(
 
     color = fmt == Format.text and output is None and sys.stdout.isatty()
     emit(render(rep, fmt.value, color=color), output)
-    exit_for(rep, fail_on)
+    exit_for(rep, fail_on, allow_partial)

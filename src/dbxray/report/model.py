@@ -22,6 +22,7 @@ class Report:
     collection: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the explain command's ``plan`` block
+    incomplete: list[str] = field(default_factory=list)  # what made the report partial (non-zero exit)
 
     def add(self, findings: list[Finding]) -> None:
         self.findings = sort_findings([*self.findings, *findings])
@@ -40,7 +41,8 @@ class Report:
             "target": self.target,
             "collected_at": self.collected_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
             "collection": self.collection,
-            "summary": {**self.summary, "findings": self.counts(), "notes": self.notes},
+            "summary": {**self.summary, "findings": self.counts(), "notes": self.notes,
+                        "incomplete": self.incomplete},
             "findings": [f.to_dict() for f in self.findings],
         }
         data.update(self.extra)
@@ -68,7 +70,7 @@ def build_report(snapshot: Any, config: Any, baseline: Any = None) -> Report:
     """Summaries and rule findings for a snapshot (over the interval since ``baseline`` if given)."""
     from dbxray import summary as summ
     from dbxray.checks import run_checks
-    from dbxray.notes import capability_notes
+    from dbxray.notes import capability_notes, incomplete_reasons
 
     snap = snapshot
     interval = None
@@ -92,6 +94,7 @@ def build_report(snapshot: Any, config: Any, baseline: Any = None) -> Report:
         summary=summary,
         collection=collection_of(snapshot, result.runs),
         notes=capability_notes(snapshot),
+        incomplete=incomplete_reasons(snapshot),
     )
     report.add(result.findings)
     return report
