@@ -241,7 +241,7 @@ class _Shop:
             self.product_page()
         if r() < 0.6:
             self.order_history()
-        if r() < 0.2:
+        if r() < 0.35:
             self.order_detail()
         if r() < 0.4:
             self.add_to_cart()
