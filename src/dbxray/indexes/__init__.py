@@ -1,0 +1,28 @@
+"""Index advisor: candidates from the real workload, proven with hypothetical indexes (HypoPG).
+
+``advise_postgres(session, snap, extra_queries)`` returns ``missing_index`` findings;
+``prove_index(session, schema, table, columns, statements)`` proves one given index (the
+``missing_fk_index`` check uses it). Nothing heavy is imported here, so the CLI stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def advise_postgres(session: Any, snap: Any, extra_queries: Any = (), verify: bool = False,
+                    config: Any = None) -> list:
+    """``missing_index`` findings for a PostgreSQL session (see :mod:`dbxray.indexes.advisor`)."""
+    from dbxray.indexes.advisor import advise_postgres as _advise
+
+    return _advise(session, snap, extra_queries=extra_queries, verify=verify, config=config)
+
+
+def prove_index(session: Any, schema: str, table: str, columns: Any, statements: Any) -> dict:
+    """Proof (or the reason there is none) that an index on ``columns`` helps ``statements``."""
+    from dbxray.indexes.proof import prove_index as _prove
+
+    return _prove(session, schema, table, columns, statements)
+
+
+__all__ = ["advise_postgres", "prove_index"]
