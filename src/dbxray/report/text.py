@@ -101,7 +101,7 @@ def _findings(console: Console, findings: list[dict[str, Any]]) -> None:
         console.print(Text("No findings.", style="green"))
         return
     for f in findings:
-        head = Text.assemble((f"{f['severity'].upper():8}", STYLE[f["severity"]]), (f"{f['check']:22}", "bold"),
+        head = Text.assemble((f"{f['severity'].upper():9}", STYLE[f["severity"]]), (f"{f['check']:22} ", "bold"),
                              f["title"])
         parts: list[Any] = [head]
         obj = f.get("object") or {}
