@@ -67,6 +67,7 @@ class Advice:
     notes: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
+    helped: list[list[Statement]] = field(default_factory=list)  # per finding: the statements it helps
 
 
 @dataclass
@@ -83,7 +84,7 @@ def advise_postgres(session: Any, snap: Any, extra_queries: Any = (), verify: bo
     if verify and advice.findings:
         from dbxray.indexes.verify import verify_findings
 
-        verify_findings(session, advice.findings, advice.statements)
+        verify_findings(session, advice.findings, advice.helped)
     return advice.findings
 
 
@@ -105,6 +106,7 @@ class PostgresAdvisor:
         self.table_cands: dict[tuple[str, str], list[Candidate]] = {}
         self.stmt_cands: dict[int, dict[tuple[str, str], list[Candidate]]] = {}
         self.hypo_calls = 0
+        self.helped: list[list[Statement]] = []
         self.write_calls: Counter[tuple[str, str]] = Counter()  # calls of INSERT/UPDATE/DELETE on the table
         self.read_calls: Counter[tuple[str, str]] = Counter()  # calls of statements that read it
         self.per_candidate_calls: Counter[Candidate] = Counter()
@@ -141,7 +143,7 @@ class PostgresAdvisor:
             "hypopg_calls": self.hypo_calls,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
         }
-        return Advice(findings, self.notes, summary, work.statements)
+        return Advice(findings, self.notes, summary, work.statements, self.helped)
 
     # -- parse, resolve, candidates -----------------------------------------------------------------
     def prepare(self, work: Workload) -> list[Statement]:
@@ -398,6 +400,7 @@ class PostgresAdvisor:
         from dbxray.indexes.advice import missing_index_finding
 
         info = self.catalog.tables[cand.key]
+        self.helped.append([r.stmt for r in rows])
         return missing_index_finding(cand, info, rows, work, proven=proven, enable=enable,
                                      hypopg_calls=self.per_candidate_calls.get(cand, 0),
                                      write_heavy=self.write_heavy(info), bar=self.bar(info),

@@ -36,7 +36,7 @@ Resolver = Callable[[str | None, str], Relation | None]
 class ColumnUse:
     column: str
     kind: str  # eq | in | null | range | join | sort | group
-    op: str | None = None
+    op: str | None = None  # =, <, >=, ..., "any" for = ANY($n) (an array parameter), "like"
     param: int | None = None  # the $n it is compared with (to fill in values for --verify)
 
 
@@ -469,13 +469,14 @@ class _Analyzer:
         elif kind == K.AEXPR_OP_ANY and op == "=":
             col = self.column(expr.lexpr, scope)
             if col and _constlike(expr.rexpr):
-                col[0].uses.append(ColumnUse(col[1], "in", "=", _param_of(expr.rexpr)))
+                col[0].uses.append(ColumnUse(col[1], "in", "any", _param_of(expr.rexpr)))
             elif _has_column(expr.lexpr):
                 self._unoptimizable(expr, expr.lexpr, scope)
         elif kind == K.AEXPR_IN and op == "=":
             col = self.column(expr.lexpr, scope)
             if col and _constlike(expr.rexpr):
-                col[0].uses.append(ColumnUse(col[1], "in", "=", _param_of(next(iter(expr.rexpr), None))))
+                for item in expr.rexpr:
+                    col[0].uses.append(ColumnUse(col[1], "in", "=", _param_of(item)))
             elif _has_column(expr.lexpr):
                 self._unoptimizable(expr, expr.lexpr, scope)
         elif kind in (K.AEXPR_BETWEEN, K.AEXPR_BETWEEN_SYM):
