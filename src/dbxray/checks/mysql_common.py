@@ -1,0 +1,193 @@
+"""Helpers shared by the MySQL/MariaDB checks (no checks here).
+
+The collectors return index key parts as JSON arrays and spread what one check needs over
+several frames (performance_schema usage, userstat, persistent statistics); these helpers
+put them back together and say which source each number came from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from dbxray.checks._util import records
+
+SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+PS_SOURCE = "performance_schema"
+SLOW_LOG_SOURCE = "mysql.slow_log"
+USERSTAT_SOURCE = "information_schema.INDEX_STATISTICS (userstat)"
+
+
+def json_list(value: Any) -> list:
+    """A JSON array from a collector (``'["a","b"]'``), or an already decoded list."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if hasattr(value, "tolist"):
+        return list(value.tolist())
+    try:
+        out = json.loads(value)
+    except (TypeError, ValueError):
+        return []
+    return out if isinstance(out, list) else []
+
+
+def truthy(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip().upper() in ("1", "ON", "YES", "TRUE")
+    try:
+        return bool(int(value))
+    except (TypeError, ValueError):
+        return bool(value)
+
+
+def server_row(snap: Any) -> dict[str, Any]:
+    rows = list(records(snap["server"]))
+    return rows[0] if rows else {}
+
+
+def setting(snap: Any, name: str, default: Any = None) -> Any:
+    return snap.setting(name.lower(), default)
+
+
+def setting_num(snap: Any, name: str) -> float | None:
+    value = setting(snap, name)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def status(snap: Any) -> dict[str, float]:
+    """Global status counters as numbers (lower-case names)."""
+    out: dict[str, float] = {}
+    for r in records(snap["status"]):
+        try:
+            out[str(r["name"]).lower()] = float(r["value"])
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def uptime_s(snap: Any) -> float | None:
+    return status(snap).get("uptime")
+
+
+def performance_schema_on(snap: Any) -> bool | None:
+    """True/False when known; None when neither the server nor the settings collector ran."""
+    row = server_row(snap)
+    if row.get("performance_schema") is not None:
+        return truthy(row["performance_schema"])
+    value = setting(snap, "performance_schema")
+    return None if value is None else truthy(value)
+
+
+def has_process(snap: Any) -> bool | None:
+    row = server_row(snap)
+    return None if row.get("has_process") is None else truthy(row["has_process"])
+
+
+def statements(snap: Any) -> tuple[Any, str | None]:
+    """(statement frame, its source): performance_schema digests, else the mysql.slow_log fallback."""
+    digests = snap["statements"]
+    if not digests.empty:
+        return digests, PS_SOURCE
+    slow = snap["slow_log"]
+    if not slow.empty:
+        return slow, SLOW_LOG_SOURCE
+    return digests, None
+
+
+def tables(snap: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["schema"], r["table"]): r for r in records(snap["tables"])}
+
+
+def _base_table(name: str) -> str:
+    """``orders#P#p0`` (a partition in the persistent statistics) -> ``orders``."""
+    return re.split(r"#[Pp]#", str(name), maxsplit=1)[0]
+
+
+def index_sizes(snap: Any) -> dict[tuple[str, str, str], float]:
+    out: dict[tuple[str, str, str], float] = {}
+    for r in records(snap["index_sizes"]):
+        key = (r["schema"], _base_table(r["table"]), r["index"])
+        out[key] = out.get(key, 0.0) + float(r.get("index_bytes") or 0)
+    return out
+
+
+def indexes(snap: Any) -> list[dict[str, Any]]:
+    """One dict per index with decoded key parts (``columns``, ``sub_parts``, ...) and its size."""
+    sizes = index_sizes(snap)
+    out = []
+    for r in records(snap["indexes"]):
+        r["columns"] = json_list(r.get("columns"))
+        r["sub_parts"] = json_list(r.get("sub_parts"))
+        r["cardinalities"] = json_list(r.get("cardinalities"))
+        r["nullable"] = json_list(r.get("nullable"))
+        r["descending"] = json_list(r.get("descending"))
+        r["expressions"] = json_list(r.get("expressions"))
+        r["is_unique"] = truthy(r.get("is_unique"))
+        r["is_primary"] = truthy(r.get("is_primary"))
+        r["method"] = str(r.get("method") or "BTREE").upper()
+        r["index_bytes"] = sizes.get((r["schema"], r["table"], r["index"]))
+        out.append(r)
+    return out
+
+
+def indexes_by_table(snap: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for ix in indexes(snap):
+        out.setdefault((ix["schema"], ix["table"]), []).append(ix)
+    return out
+
+
+def key_parts(ix: dict[str, Any]) -> list[tuple]:
+    """(column or expression, prefix length, descending) per key part, the unit of comparison."""
+    cols, subs, desc, exprs = ix["columns"], ix["sub_parts"], ix["descending"], ix["expressions"]
+    parts = []
+    for i, col in enumerate(cols):
+        expr = exprs[i] if i < len(exprs) else None
+        parts.append((col if col is not None else f"expr:{expr}",
+                      subs[i] if i < len(subs) else None,
+                      bool(desc[i]) if i < len(desc) else False))
+    return parts
+
+
+def foreign_keys(snap: Any) -> list[dict[str, Any]]:
+    out = []
+    for r in records(snap["foreign_keys"]):
+        r["columns"] = json_list(r.get("columns"))
+        r["referenced_columns"] = json_list(r.get("referenced_columns"))
+        out.append(r)
+    return out
+
+
+def parse_lock_table(text: Any) -> tuple[str | None, str | None]:
+    """```shop`.`orders``` (INNODB_LOCKS.lock_table) -> ("shop", "orders")."""
+    if not text:
+        return None, None
+    parts = re.findall(r"`((?:[^`]|``)*)`", str(text))
+    parts = [p.replace("``", "`") for p in parts]
+    if len(parts) >= 2:
+        return parts[0], parts[1]
+    return None, str(text)
+
+
+def in_scope(snap: Any, schema: Any) -> bool:
+    target = snap.database
+    return schema == target if target else schema not in SYSTEM_SCHEMAS
+
+
+def user_sessions(snap: Any) -> Iterator[dict[str, Any]]:
+    """Client sessions from the processlist (server threads and replication excluded)."""
+    for r in records(snap["activity"]):
+        command = str(r.get("command") or "")
+        user = str(r.get("user") or "")
+        if command in ("Daemon", "Binlog Dump", "Binlog Dump GTID") or user in ("system user", "event_scheduler"):
+            continue
+        yield r
