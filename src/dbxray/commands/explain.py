@@ -96,6 +96,7 @@ def _live(dsn, statement, query_id, analyze, statement_timeout, connect_timeout,
                 raise BadInput("a pg_stat_statements entry has $n parameters without values: it can only be "
                                "planned (drop --analyze)")
         plan = run_explain(session, statement, analyze=analyze)
+        notes = _analyze_notes(session, statement) if analyze else []
         catalog = PgCatalog(session) if session.engine == "postgres" else None
         findings = analyse(plan, catalog=catalog)
         if query_id is not None:
@@ -104,7 +105,21 @@ def _live(dsn, statement, query_id, analyze, statement_timeout, connect_timeout,
         target = {"engine": session.engine, "flavor": "mariadb" if session.is_mariadb else session.engine,
                   "server_version": session.server_version, "database": session.database,
                   "host": session.target.host}
-        return build_explain_report(plan, findings, target, started, summary=summary), plan, findings
+        report = build_explain_report(plan, findings, target, started, notes=notes, summary=summary)
+        return report, plan, findings
+
+
+def _analyze_notes(session, statement: str) -> list[str]:
+    from dbxray.sqlguard import inspect_mysql, inspect_pg
+
+    info = inspect_pg(statement) if session.engine == "postgres" else inspect_mysql(statement)
+    if not info.writes:
+        return []
+    note = ("--analyze executed this data-changing statement inside a transaction that was rolled back: its "
+            "changes were undone")
+    if session.engine == "postgres":
+        note += " (values it drew from sequences were not: sequences are not transactional)"
+    return [note]
 
 
 def _render(report, plan, findings, fmt: Format, output: Path | None) -> str:
