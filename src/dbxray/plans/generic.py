@@ -42,10 +42,23 @@ def generic_plan(session: PostgresSession, sql: str, options: str = "FORMAT JSON
             _, rows = session.query(f"EXPLAIN ({options}, GENERIC_PLAN) {info.text}")
             return _plan_of(rows)
         session.set_local("plan_cache_mode", "force_generic_plan")
+        _deallocate(session)  # a prepared statement outlives the rollback of a failed earlier call
         session.query(f"PREPARE {PREPARED_NAME} AS {info.text}")
         try:
             args = ", ".join(["NULL"] * info.parameters)
             _, rows = session.query(f"EXPLAIN ({options}) EXECUTE {PREPARED_NAME}({args})")
             return _plan_of(rows)
         finally:
-            session.query(f"DEALLOCATE {PREPARED_NAME}")
+            if _transaction_ok(session):  # after an error only the rollback can run; the next call cleans up
+                session.query(f"DEALLOCATE {PREPARED_NAME}")
+
+
+def _deallocate(session: PostgresSession) -> None:
+    if session.scalar("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", (PREPARED_NAME,)):
+        session.query(f"DEALLOCATE {PREPARED_NAME}")
+
+
+def _transaction_ok(session: PostgresSession) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return session.conn.info.transaction_status != TransactionStatus.INERROR
