@@ -177,8 +177,6 @@ def run_collectors(
     progress: ProgressFn | None = None,
 ) -> Snapshot:
     """Run every applicable collector on an open session and return the Snapshot."""
-    import pandas as pd
-
     started = time.monotonic()
     engine_dir = "postgres" if session.engine == "postgres" else "mysql"
     ctx = ServerContext(
@@ -215,7 +213,6 @@ def run_collectors(
         _run_one(session, spec, snap, progress)
     snap.duration_ms = (time.monotonic() - started) * 1000
     snap.meta["extensions"] = ctx.extensions
-    del pd
     return snap
 
 

@@ -84,7 +84,7 @@ class Snapshot:
             "duration_ms": self.duration_ms,
             "collectors": [c.to_dict() for c in self.collectors],
             "meta": self.meta,
-            "frames": {name: json.loads(df.to_json(orient="table", date_format="iso", index=False,
+            "frames": {name: json.loads(df.to_json(orient="table", date_format="iso", date_unit="us", index=False,
                                                    default_handler=str))
                        for name, df in self.frames.items()},
         }
