@@ -138,12 +138,11 @@ def _measure(session: Any, call: tuple[str, list[str], dict], runs: int) -> tupl
     text, args, _ = call
     best: float | None = None
     for _ in range(max(runs, 1)):
-        error, prepared = None, False
+        error = None
         session.query("SAVEPOINT dbxray_verify_run")
         try:
             if args:
                 session.query(f"PREPARE {PREPARED} AS {text}")
-                prepared = True  # a prepared statement outlives a rollback: deallocated below
                 sql = f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {PREPARED}({', '.join(args)})"
             else:
                 sql = f"EXPLAIN (ANALYZE, FORMAT JSON) {text}"
@@ -156,7 +155,8 @@ def _measure(session: Any, call: tuple[str, list[str], dict], runs: int) -> tupl
             error = _why(exc)
         finally:
             _rollback_to(session, "dbxray_verify_run")
-            if prepared:
+            # a prepared statement outlives a rollback (unless the driver already cleared them all)
+            if args and session.scalar("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", (PREPARED,)):
                 session.query(f"DEALLOCATE {PREPARED}")
         if error:
             return best, error
