@@ -211,7 +211,9 @@ _TREE_LINE = re.compile(
 
 def looks_like_mysql_tree(text: str) -> bool:
     first = text.lstrip().splitlines()[0] if text.strip() else ""
-    return first.lstrip().startswith("-> ")
+    first = first.strip()
+    return first.startswith("-> ") or first.startswith("EXPLAIN: -> ") or \
+        (bool(re.fullmatch(r"\*+ \d+\. row \*+", first)) and "-> " in text)
 
 
 def _tree_kind(head: str) -> tuple[str, dict[str, Any]]:
@@ -262,7 +264,19 @@ def _tree_kind(head: str) -> tuple[str, dict[str, Any]]:
 
 def parse_mysql_tree(text: str, statement: str | None = None) -> Plan:
     """MySQL 8 ``EXPLAIN ANALYZE`` (or ``FORMAT=TREE``) text."""
-    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    lines: list[str] = []
+    for raw_line in text.splitlines():
+        line = raw_line.rstrip()
+        stripped = line.strip()
+        if stripped.startswith("EXPLAIN:"):
+            line = line.replace("EXPLAIN:", "", 1)
+            stripped = line.strip()
+        if not stripped or re.fullmatch(r"\*+ \d+\. row \*+", stripped):
+            continue
+        if lines and not stripped.startswith("->"):  # the manual's pages wrap "(actual time=...)" onto a new line
+            lines[-1] += " " + stripped
+        else:
+            lines.append(line)
     stack: list[tuple[int, Node]] = []
     root: Node | None = None
     next_id = 0

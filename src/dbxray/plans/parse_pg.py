@@ -150,7 +150,8 @@ _HEADER = re.compile(
     r"(?:\s+\((?:actual (?:time=(?P<ast>[\d.]+)\.\.(?P<att>[\d.]+) )?rows=(?P<ar>[\d.]+) loops=(?P<al>\d+)"
     r"|(?P<never>never executed))\))?\s*$")
 _SUBPLAN = re.compile(r"^(InitPlan|SubPlan|CTE)\s+(\S.*?)\s*$")
-_JOIN = re.compile(r"^(Hash|Merge|Nested Loop)(?: (Left|Right|Full|Semi|Anti|Right Semi|Right Anti))?(?: Join)?$")
+_JOIN = re.compile(r"^(?:(Hash|Merge)(?: (Left|Right|Full|Semi|Anti|Right Semi|Right Anti))? Join"
+                   r"|(Nested Loop)(?: (Left|Right|Full|Semi|Anti|Right Semi|Right Anti) Join)?)$")
 _AGG = {"HashAggregate": "Hashed", "GroupAggregate": "Sorted", "MixedAggregate": "Mixed", "Aggregate": "Plain"}
 _KB = re.compile(r"([\d.]+)\s*kB")
 
@@ -195,8 +196,8 @@ def _canonical(head: str) -> tuple[str, dict[str, Any]]:
         return kind, fields
     m = _JOIN.match(text)
     if m:
-        node_type = "Nested Loop" if m.group(1) == "Nested Loop" else f"{m.group(1)} Join"
-        fields["Join Type"] = m.group(2) or "Inner"
+        node_type = "Nested Loop" if m.group(3) else f"{m.group(1)} Join"
+        fields["Join Type"] = m.group(2) or m.group(4) or "Inner"
         return node_type, fields
     if text in _AGG:
         fields["Strategy"] = _AGG[text]

@@ -343,6 +343,8 @@ def _rows_read(node: Node, ctx: Context) -> tuple[float, float, str] | None:
         kept = (node.actual_rows or 0.0) * max(node.loops, 1.0)
         read = kept + node.removed_total("filter") + node.removed_total("recheck")
         return read, kept, "measured"
+    if node.raw.get("plan_rows_read") is not None and node.plan_rows is not None:  # MySQL: rows examined
+        return float(node.raw["plan_rows_read"]), node.plan_rows, "estimated"
     info = ctx.table(node)
     if info and node.plan_rows is not None and float(info.get("reltuples") or 0) > 0:
         processes = (node.parent.workers_planned or 0) + 1 if node.node_type.startswith("Parallel") and \
@@ -370,7 +372,7 @@ def _missing_index(node: Node, ctx: Context) -> Finding | None:
         return None
     read, kept, how = read_kept
     t = ctx.thresholds
-    if read < t.missing_index_min_rows or kept > read * t.missing_index_selectivity:
+    if read < t.missing_index_min_rows or kept > read * t.missing_index_selectivity * 1.0001:
         return None
     preds = ctx.predicates(node.filter)
     if not preds or not preds.columns:
