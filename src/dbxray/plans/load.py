@@ -25,7 +25,9 @@ def parse_plan_text(text: str, statement: str | None = None) -> Plan:
     from dbxray.plans.parse_pg import looks_like_pg_text, parse_pg_text
 
     if looks_like_mysql_tree(stripped):
-        return parse_mysql_tree(stripped, statement)
+        from dbxray.plans.parse_mysql import resolve_aliases
+
+        return resolve_aliases(parse_mysql_tree(stripped, statement), statement)
     if looks_like_pg_text(stripped):
         return parse_pg_text(stripped, statement)
     first = stripped.splitlines()[0][:60]
@@ -39,7 +41,9 @@ def parse_plan_json(data: Any, statement: str | None = None) -> Plan:
 
     probe = data[0] if isinstance(data, list) and data else data
     if isinstance(probe, dict) and "query_block" in probe:
-        return parse_mysql_json(probe, statement)
+        from dbxray.plans.parse_mysql import resolve_aliases
+
+        return resolve_aliases(parse_mysql_json(probe, statement), statement)
     if isinstance(probe, dict) and ("Plan" in probe or "QUERY PLAN" in probe):
         return parse_pg_json(data, statement)
     kind = type(data).__name__ if not isinstance(data, dict) else f"an object with keys {sorted(data)[:5]}"

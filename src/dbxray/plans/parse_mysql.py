@@ -359,3 +359,28 @@ def _fold_filters(root: Node) -> Node:
     for number, node in enumerate(root.walk(), start=1):
         node.node_id = number
     return root
+
+
+def resolve_aliases(plan: Plan, sql: str | None, default_db: str | None = None) -> Plan:
+    """Plans name tables by their alias (``FROM orders o`` shows ``o``): map aliases back to the real
+    ``db.table`` from the statement (sqlglot), so findings and their SQL name real tables."""
+    if not sql:
+        return plan
+    try:
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(sql, read="mysql")
+    except Exception:
+        return plan
+    names = {}
+    for table in tree.find_all(exp.Table):
+        if table.name:
+            names[table.alias_or_name] = (table.db or default_db or None, table.name)
+    for node in plan.root.walk():
+        if node.relation and node.relation in names:
+            node.alias = node.relation
+            node.schema, node.relation = names[node.alias]
+        elif node.relation and default_db and not node.schema:
+            node.schema = default_db
+    return plan

@@ -45,25 +45,27 @@ def explain_pg(session: Any, sql: str, analyze: bool = False) -> Plan:
 
 def explain_mysql(session: Any, sql: str, analyze: bool = False) -> Plan:
     """MariaDB: EXPLAIN/ANALYZE FORMAT=JSON; MySQL 8: EXPLAIN FORMAT=JSON / EXPLAIN ANALYZE (tree)."""
-    from dbxray.plans.parse_mysql import parse_mysql_json, parse_mysql_tree
+    from dbxray.plans.parse_mysql import parse_mysql_json, parse_mysql_tree, resolve_aliases
     from dbxray.sqlguard import inspect_mysql
 
     info = inspect_mysql(sql)
     if info.parameters:
         raise BadInput("the statement has ? placeholders: give it with real values to explain it on MySQL/MariaDB")
+    # dbxray's MySQL sessions have no default schema (see connect.MySQLSession): qualify the tables
+    text = session.qualify(info.text) if hasattr(session, "qualify") else info.text
+    database = session.database or None
     if not analyze:
         with session.rolled_back():
-            _, rows = session.query(f"EXPLAIN FORMAT=JSON {info.text}")
-        return parse_mysql_json(json.loads(rows[0][0]), info.text)
+            _, rows = session.query(f"EXPLAIN FORMAT=JSON {text}")
+        return resolve_aliases(parse_mysql_json(json.loads(rows[0][0]), info.text), text, database)
     if info.writes:
-        _refuse_non_transactional(session, info.text)
+        _refuse_non_transactional(session, text)
     prefix = "ANALYZE FORMAT=JSON" if session.is_mariadb else "EXPLAIN ANALYZE"
     with session.rolled_back(read_write=info.writes):
-        _, rows = session.query(f"{prefix} {info.text}")
-    text = rows[0][0]
-    if session.is_mariadb:
-        return parse_mysql_json(json.loads(text), info.text)
-    return parse_mysql_tree(text, info.text)
+        _, rows = session.query(f"{prefix} {text}")
+    raw = rows[0][0]
+    plan = parse_mysql_json(json.loads(raw), info.text) if session.is_mariadb else parse_mysql_tree(raw, info.text)
+    return resolve_aliases(plan, text, database)
 
 
 def _refuse_non_transactional(session: Any, sql: str) -> None:
@@ -74,7 +76,7 @@ def _refuse_non_transactional(session: Any, sql: str) -> None:
     tables = {(t.db or None, t.name) for t in tree.find_all(exp.Table) if t.name}
     for db, name in sorted(tables, key=str):
         engine = session.scalar(
-            "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) "
+            "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(%s, @dbxray_db, DATABASE()) "
             "AND TABLE_NAME = %s", (db, name))
         if engine is not None and str(engine).lower() not in ("innodb", "rocksdb"):
             raise UnsafeStatement(f"table {name} uses {engine}, which a rollback cannot undo: "
