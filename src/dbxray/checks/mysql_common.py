@@ -191,3 +191,64 @@ def user_sessions(snap: Any) -> Iterator[dict[str, Any]]:
         if command in ("Daemon", "Binlog Dump", "Binlog Dump GTID") or user in ("system user", "event_scheduler"):
             continue
         yield r
+
+
+def index_definition(ix: dict[str, Any]) -> str:
+    """``ADD [UNIQUE|FULLTEXT|SPATIAL] INDEX `name` (key parts)``: the undo of a DROP INDEX."""
+    from dbxray.quoting import mysql_ident
+
+    parts = []
+    for i, col in enumerate(ix["columns"]):
+        if col is None:
+            expr = ix["expressions"][i] if i < len(ix["expressions"]) else None
+            part = f"({expr})"
+        else:
+            part = mysql_ident(col)
+            sub = ix["sub_parts"][i] if i < len(ix["sub_parts"]) else None
+            if sub is not None:
+                part += f"({int(sub)})"
+        if i < len(ix["descending"]) and ix["descending"][i]:
+            part += " DESC"
+        parts.append(part)
+    if ix["is_primary"]:
+        return f"ADD PRIMARY KEY ({', '.join(parts)})"
+    kind = {"FULLTEXT": "FULLTEXT ", "SPATIAL": "SPATIAL "}.get(ix["method"], "UNIQUE " if ix["is_unique"] else "")
+    using = " USING HASH" if ix["method"] == "HASH" else ""
+    return f"ADD {kind}INDEX {mysql_ident(ix['index'])} ({', '.join(parts)}){using}"
+
+
+def hide_index_sql(snap: Any, schema: str, table: str, index: str) -> str | None:
+    """Make an index invisible to the optimizer (instant, reversible) where the server can."""
+    from dbxray.quoting import mysql_ident
+
+    flavor = snap.meta.get("flavor")
+    target = mysql_ident(schema, table)
+    if flavor == "mariadb" and snap.version_num >= 100600:
+        return f"ALTER TABLE {target} ALTER INDEX {mysql_ident(index)} IGNORED;"
+    if flavor == "mysql" and snap.version_num >= 80000:
+        return f"ALTER TABLE {target} ALTER INDEX {mysql_ident(index)} INVISIBLE;"
+    return None
+
+
+def drop_index_sql(snap: Any, ix: dict[str, Any], hide_first: bool = True) -> str:
+    """DROP INDEX with, where possible, the reversible hide-first step, and always the undo."""
+    from dbxray.quoting import mysql_ident
+
+    target = mysql_ident(ix["schema"], ix["table"])
+    drop = f"ALTER TABLE {target} DROP INDEX {mysql_ident(ix['index'])};"
+    undo = f"-- undo: ALTER TABLE {target} {index_definition(ix)};"
+    hide = hide_index_sql(snap, ix["schema"], ix["table"], ix["index"]) if hide_first else None
+    if hide:
+        return (f"-- 1. hide it from the optimizer (instant, reversible) and watch the workload:\n{hide}\n"
+                f"-- 2. then drop it:\n{drop}\n{undo}")
+    return f"{drop}\n{undo}"
+
+
+def index_reads(snap: Any) -> dict[tuple[str, str, str | None], dict[str, float]]:
+    """performance_schema I/O per (schema, table, index); index None is the full-scan/insert row."""
+    out: dict[tuple[str, str, str | None], dict[str, float]] = {}
+    for r in records(snap["index_usage"]):
+        out[(r["schema"], r["table"], r.get("index"))] = {
+            "io_count": float(r.get("io_count") or 0), "reads": float(r.get("reads") or 0),
+            "updates": float(r.get("updates") or 0), "deletes": float(r.get("deletes") or 0)}
+    return out
