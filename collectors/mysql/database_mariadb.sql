@@ -23,14 +23,21 @@ SELECT @dbxray_db AS datname,
        s.threads_connected AS client_connections,
        @@max_connections AS max_connections
 FROM (
-  SELECT MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_buffer_pool_read_requests' THEN VARIABLE_VALUE END) + 0
-           AS read_requests,
-         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_buffer_pool_reads' THEN VARIABLE_VALUE END) AS DECIMAL(30, 0)) AS disk_reads,
-         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'created_tmp_disk_tables' THEN VARIABLE_VALUE END) AS DECIMAL(30, 0)) AS tmp_disk_tables,
-         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_deadlocks' THEN VARIABLE_VALUE END) AS DECIMAL(30, 0)) AS deadlocks,
-         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'com_commit' THEN VARIABLE_VALUE END) AS DECIMAL(30, 0)) AS commits,
-         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'com_rollback' THEN VARIABLE_VALUE END) AS DECIMAL(30, 0)) AS rollbacks,
-         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'uptime' THEN VARIABLE_VALUE END) AS DECIMAL(30, 0)) AS uptime,
-         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'threads_connected' THEN VARIABLE_VALUE END) AS DECIMAL(30, 0)) AS threads_connected
+  SELECT CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_buffer_pool_read_requests' THEN VARIABLE_VALUE END)
+              AS DECIMAL(30, 0)) AS read_requests,
+         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_buffer_pool_reads' THEN VARIABLE_VALUE END)
+              AS DECIMAL(30, 0)) AS disk_reads,
+         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'created_tmp_disk_tables' THEN VARIABLE_VALUE END)
+              AS DECIMAL(30, 0)) AS tmp_disk_tables,
+         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_deadlocks' THEN VARIABLE_VALUE END)
+              AS DECIMAL(30, 0)) AS deadlocks,
+         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'com_commit' THEN VARIABLE_VALUE END)
+              AS DECIMAL(30, 0)) AS commits,
+         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'com_rollback' THEN VARIABLE_VALUE END)
+              AS DECIMAL(30, 0)) AS rollbacks,
+         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'uptime' THEN VARIABLE_VALUE END)
+              AS DECIMAL(30, 0)) AS uptime,
+         CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'threads_connected' THEN VARIABLE_VALUE END)
+              AS DECIMAL(30, 0)) AS threads_connected
   FROM information_schema.GLOBAL_STATUS
 ) s
