@@ -33,6 +33,10 @@ _BUFFERS = {
     "I/O Write Time": "io_write_ms", "Shared I/O Read Time": "io_read_ms", "Shared I/O Write Time": "io_write_ms",
     "Temp I/O Read Time": "temp_io_read_ms", "Temp I/O Write Time": "temp_io_write_ms",
 }
+# read by the rules from ``raw``: checked here so a wrong file fails as BadInput, not in a rule
+_RAW_NUMERIC = ("Heap Fetches", "Hash Batches", "Original Hash Batches", "Hash Buckets", "Original Hash Buckets",
+                "Peak Memory Usage", "Sort Space Used", "Exact Heap Blocks", "Lossy Heap Blocks", "HashAgg Batches",
+                "Disk Usage", "Memory Usage", "Planned Partitions")
 _DETAIL_KEYS = ("Hash Cond", "Merge Cond", "Index Cond", "Sort Key", "Group Key", "Join Filter", "Recheck Cond")
 
 
@@ -99,6 +103,16 @@ def _one_node(item: Any, ids: list[int]) -> Node:
     for key, attr in _TEXT.items():
         setattr(node, attr, _text(item.get(key)))
     node.plan_width = int(_number(item.get("Plan Width"), "Plan Width", node_type) or 0) or None
+    for key in _RAW_NUMERIC:
+        _number(item.get(key), key, node_type)
+    workers = item.get("Workers")
+    if workers is not None:
+        if not isinstance(workers, list):
+            raise BadInput(f"not a PostgreSQL JSON plan: 'Workers' of a {node_type} node is not a list")
+        for worker in workers:
+            if isinstance(worker, dict):
+                for key in (*_RAW_NUMERIC, "Actual Total Time", "Actual Rows", "Actual Loops"):
+                    _number(worker.get(key), key, f"{node_type} worker")
     for key, attr in _BUFFERS.items():
         value = _number(item.get(key), key, node_type)
         if value is not None:
@@ -135,10 +149,16 @@ def parse_pg_json(data: Any, statement: str | None = None) -> Plan:
     plan.execution_ms = _number(top.get("Execution Time"), "Execution Time", "top-level")
     if isinstance(top.get("JIT"), dict):
         plan.jit = top["JIT"]
+        timing = plan.jit.get("Timing")
+        if timing is not None and not isinstance(timing, dict):
+            raise BadInput("not a PostgreSQL JSON plan: 'JIT' 'Timing' is not an object")
     if isinstance(top.get("Settings"), dict):
         plan.settings = {str(k): str(v) for k, v in top["Settings"].items()}
     if isinstance(top.get("Triggers"), list):
         plan.triggers = [t for t in top["Triggers"] if isinstance(t, dict)]
+        for trig in plan.triggers:
+            for key in ("Time", "Calls"):
+                _number(trig.get(key), key, "trigger")
     return plan
 
 
