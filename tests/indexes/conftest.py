@@ -33,7 +33,9 @@ class Db:
         """Run ``sql`` once per parameter tuple, server-side bound: pg_stat_statements sees ``$1``."""
         with self.server.connect(self.name) as conn:
             for p in params:
-                conn.execute(sql, p).fetchall()
+                cur = conn.execute(sql, p)
+                if cur.description is not None:
+                    cur.fetchall()
 
     def advise(self, queries: Sequence[str] = (), config: dict | None = None) -> Advice:
         with connect(self.dsn) as session:

@@ -36,7 +36,7 @@ def indexes(
                                 help="STAGING ONLY: build each proposed index inside a transaction, measure its "
                                      "statements with EXPLAIN ANALYZE, then roll back. The build blocks writes to "
                                      "the table while it runs. PostgreSQL only; refused on a hot standby."),
-    min_improvement: float = typer.Option(None, "--min-improvement", min=0.01, max=0.99, show_default=False,
+    min_improvement: float = typer.Option(None, "--min-improvement", min=0.01, max=0.9999, show_default=False,
                                           help="Cost cut a hypothetical index must bring (default 0.5: half)."),
     fail_on: Severity = FailOnOption,
     config: Path = ConfigOption,
