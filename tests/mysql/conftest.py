@@ -1,0 +1,59 @@
+"""Session-wide MySQL/MariaDB servers: one with performance_schema ON (the local MariaDB, or
+DBXRAY_TEST_MYSQL_DSN), a throwaway one with it OFF (the degraded path), and MySQL 8 through
+testcontainers when a Docker daemon answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mysql.servers import MyServer, start_mysql, stop
+
+
+@pytest.fixture(scope="session")
+def my() -> MyServer:
+    """A server with performance_schema ON and statement digests collected."""
+    server = start_mysql(performance_schema=True)
+    yield server
+    stop(server)
+
+
+@pytest.fixture(scope="session")
+def my_plain() -> MyServer:
+    """A throwaway MariaDB with performance_schema OFF (MariaDB's default), userstat and the slow log
+    off until a test turns them on."""
+    server = start_mysql(performance_schema=False, settings={"innodb-buffer-pool-size": "16M"})
+    yield server
+    stop(server)
+
+
+@pytest.fixture(scope="session")
+def mysql8() -> MyServer:
+    """MySQL 8.0 in a container (testcontainers), or a skip saying why."""
+    from tests.servers import docker_available
+
+    if not docker_available():
+        pytest.skip("MySQL 8 runs only through testcontainers and no Docker daemon answers here "
+                    "(MySQL 8 binaries are not installable on this machine)")
+    from testcontainers.mysql import MySqlContainer
+
+    container = MySqlContainer("mysql:8.0", username="root", password="test")
+    container.start()
+    server = MyServer(container.get_container_host_ip(), int(container.get_exposed_port(3306)), "root", "test",
+                      label="testcontainers mysql:8.0", owned=container)
+    yield server
+    stop(server)
+
+
+@pytest.fixture
+def my_db(my: MyServer):
+    """A fresh database on the performance_schema server, dropped afterwards: (server, name)."""
+    name = my.new_database()
+    yield my, name
+    my.drop_database(name)
+
+
+@pytest.fixture
+def plain_db(my_plain: MyServer):
+    name = my_plain.new_database("plain")
+    yield my_plain, name
+    my_plain.drop_database(name)
