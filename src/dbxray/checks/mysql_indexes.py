@@ -158,8 +158,17 @@ def _usage(snap: Any, ix: dict[str, Any]) -> float | None:
 
 
 def _cols(ix: dict[str, Any]) -> list[str]:
+    """Key parts as a person reads them: ``name(10)`` for a prefix, ``(expr)`` for a functional part."""
     exprs = ix.get("expressions") or []
-    return [c if c is not None else f"({exprs[i] if i < len(exprs) else '?'})" for i, c in enumerate(ix["columns"])]
+    subs = ix.get("sub_parts") or []
+    out = []
+    for i, c in enumerate(ix["columns"]):
+        if c is None:
+            out.append(f"({exprs[i] if i < len(exprs) else '?'})")
+        else:
+            sub = subs[i] if i < len(subs) else None
+            out.append(f"{c}({int(sub)})" if sub is not None else str(c))
+    return out
 
 
 def _redundancy_evidence(snap: Any, item: dict[str, Any]) -> dict[str, Any]:
@@ -238,7 +247,8 @@ def redundant_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             yield Finding(
                 check="redundant_index",
                 severity="info",
-                title=f"Index {ix['index']} on {ix['table']} ends with the primary key column(s) "
+                title=f"Index {ix['index']} on {ix['table']} ends with the "
+                      f"{'primary' if other['is_primary'] else 'clustered'} key column(s) "
                       f"{', '.join(item['suffix'])}: InnoDB already appends them",
                 object={"schema": ix["schema"], "table": ix["table"], "index": ix["index"], "columns": _cols(ix)},
                 evidence={**_redundancy_evidence(snap, item), "shortened_columns": short,
