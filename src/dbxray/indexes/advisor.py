@@ -238,7 +238,7 @@ class PostgresAdvisor:
         if s.before is None:
             return False
         if s.before.cost < float(self.o["min_cost"]):
-            s.skip = f"low initial cost: {s.before.cost:.0f} < {float(self.o['min_cost']):.0f}"
+            s.skip = f"low initial cost: {s.before.cost:.1f} < {float(self.o['min_cost']):g}"
             return False
         return True
 
@@ -276,7 +276,7 @@ class PostgresAdvisor:
             hypo.ensure((), tables)
             if not self._before(s):
                 continue
-            wanted = [c for t in tables for c in self.table_cands.get(t, ())]
+            wanted = [c for t in sorted(tables) for c in self.table_cands.get(t, ())]
             names = hypo.ensure(wanted, tables)
             best = self._plan(s)
             if best is None:

@@ -104,7 +104,7 @@ class HypoPG:
             for cand in [c for c in self.live if c not in wanted]:
                 self.drop(cand)
         names = {}
-        for cand in wanted:
+        for cand in sorted(wanted, key=Candidate.label):  # a stable order: ties between equal plans stay stable
             name = self.create(cand)
             if name:
                 names[name] = cand
