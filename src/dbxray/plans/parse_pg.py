@@ -97,7 +97,7 @@ def _one_node(item: Any, ids: list[int]) -> Node:
     if not isinstance(node_type, str) or not node_type:
         raise BadInput("not a PostgreSQL JSON plan: a node has no 'Node Type'")
     ids[0] += 1
-    node = Node(node_id=ids[0], node_type=node_type, raw={k: v for k, v in item.items() if k != "Plans"})
+    node = Node(node_id=ids[0], node_type=node_type, raw=item)  # the engine's own fields (children too: no copy)
     for key, attr in _NUMERIC.items():
         setattr(node, attr, _number(item.get(key), key, node_type))
     for key, attr in _TEXT.items():
