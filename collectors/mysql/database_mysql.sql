@@ -7,7 +7,7 @@
 -- privileges: SELECT on mysql.innodb_table_stats (size only)
 -- order: 5
 SELECT @dbxray_db AS datname,
-       (SELECT SUM(clustered_index_size + sum_of_other_index_sizes) * @@innodb_page_size
+       (SELECT CAST(SUM(clustered_index_size + sum_of_other_index_sizes) * @@innodb_page_size AS UNSIGNED)
           FROM mysql.innodb_table_stats
          WHERE database_name = @dbxray_db
             OR (@dbxray_db IS NULL AND database_name NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')))
@@ -25,20 +25,20 @@ SELECT @dbxray_db AS datname,
        @@max_connections AS max_connections
 FROM (
   SELECT CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_buffer_pool_read_requests' THEN VARIABLE_VALUE END)
-              AS DECIMAL(30, 0)) AS read_requests,
+              AS SIGNED) AS read_requests,
          CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_buffer_pool_reads' THEN VARIABLE_VALUE END)
-              AS DECIMAL(30, 0)) AS disk_reads,
+              AS SIGNED) AS disk_reads,
          CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'created_tmp_disk_tables' THEN VARIABLE_VALUE END)
-              AS DECIMAL(30, 0)) AS tmp_disk_tables,
+              AS SIGNED) AS tmp_disk_tables,
          CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'innodb_deadlocks' THEN VARIABLE_VALUE END)
-              AS DECIMAL(30, 0)) AS deadlocks,
+              AS SIGNED) AS deadlocks,
          CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'com_commit' THEN VARIABLE_VALUE END)
-              AS DECIMAL(30, 0)) AS commits,
+              AS SIGNED) AS commits,
          CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'com_rollback' THEN VARIABLE_VALUE END)
-              AS DECIMAL(30, 0)) AS rollbacks,
+              AS SIGNED) AS rollbacks,
          CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'uptime' THEN VARIABLE_VALUE END)
-              AS DECIMAL(30, 0)) AS uptime,
+              AS SIGNED) AS uptime,
          CAST(MAX(CASE WHEN LOWER(VARIABLE_NAME) = 'threads_connected' THEN VARIABLE_VALUE END)
-              AS DECIMAL(30, 0)) AS threads_connected
+              AS SIGNED) AS threads_connected
   FROM performance_schema.global_status
 ) s

@@ -4,6 +4,7 @@
 -- privileges: SELECT on mysql.innodb_table_stats
 -- order: 29
 SELECT COUNT(*) AS tables,
-       SUM(n_rows) AS rows_estimate,
-       SUM(clustered_index_size + sum_of_other_index_sizes) * @@innodb_page_size AS innodb_bytes
+       CAST(SUM(n_rows) AS UNSIGNED) AS rows_estimate,
+       CAST(SUM(clustered_index_size + sum_of_other_index_sizes) * @@innodb_page_size AS UNSIGNED)
+         AS innodb_bytes
 FROM mysql.innodb_table_stats
