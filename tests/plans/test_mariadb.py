@@ -135,3 +135,21 @@ def test_cli_with_a_mariadb_dsn(maria):
     assert data["target"]["flavor"] == "mariadb" and data["plan"]["source_format"] == "mariadb-json"
     assert data["plan"]["analyzed"] is True
     assert _state(db, "orders") == before
+
+
+def test_row_estimate_error_without_column_statistics_and_the_histogram_fix(maria):
+    dsn, db = maria
+    with _admin(db) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE tickets (id INT PRIMARY KEY, state VARCHAR(10)) ENGINE=InnoDB")
+        cur.execute("INSERT INTO tickets SELECT seq, IF(seq % 50 = 0, 'open', 'closed') FROM seq_1_to_20000")
+    sql = "SELECT * FROM tickets t WHERE t.state = 'open'"
+    _, findings = _explain(dsn, sql)
+    [f] = [f for f in findings if f.check == "row_estimate_error"]
+    assert f.evidence["cause"] == "no column statistics" and f.evidence["factor"] >= 10
+    assert f.object["table"] == "tickets" and f.object["columns"] == ["state"]
+    assert f.sql == f"ANALYZE TABLE `{db}`.`tickets` PERSISTENT FOR COLUMNS (`state`) INDEXES ();"
+    with _admin(db) as conn, conn.cursor() as cur:
+        cur.execute(f.sql)
+        cur.fetchall()
+    _, after = _explain(dsn, sql)
+    assert not [g for g in after if g.check == "row_estimate_error"]

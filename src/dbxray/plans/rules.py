@@ -229,6 +229,16 @@ def _estimate_cause(node: Node, ctx: Context, evidence: dict[str, Any]) -> tuple
         return (f"Likely cause: correlated columns ({', '.join(eq)}): the optimizer treats them as independent. "
                 "Histograms on them help (MariaDB: ANALYZE TABLE ... PERSISTENT FOR COLUMNS; MySQL 8: ANALYZE TABLE"
                 " ... UPDATE HISTOGRAM ON ...).", None, {"columns": eq})
+    if table_sql and ctx.engine == "mysql" and preds and preds.columns:
+        cols = list(dict.fromkeys(preds.equality + preds.range))
+        evidence["cause"] = "no column statistics"
+        if ctx.plan.flavor == "mariadb":
+            sql = f"ANALYZE TABLE {table_sql} PERSISTENT FOR COLUMNS ({columns_list('mysql', cols)}) INDEXES ();"
+        else:
+            sql = f"ANALYZE TABLE {table_sql} UPDATE HISTOGRAM ON {columns_list('mysql', cols)} WITH 100 BUCKETS;"
+        return (f"Likely cause: the optimizer has no statistics on {', '.join(cols)} (not indexed), so it guesses the "
+                "filter's selectivity. A histogram on those columns gives it the real distribution.", sql,
+                {"columns": cols})
     if table_sql and ctx.engine == "postgres" and node.relation:
         return ("Refresh the statistics first (ANALYZE); if the estimate stays wrong, raise the column's statistics "
                 "target (ALTER TABLE ... ALTER COLUMN ... SET STATISTICS 1000) or add extended statistics.",
@@ -297,7 +307,7 @@ def hash_spill(node: Node, ctx: Context) -> Iterable[Finding]:
     work_mem, origin = ctx.setting_kb("work_mem", DEFAULT_WORK_MEM_KB)
     multiplier = ctx.setting_float("hash_mem_multiplier", 2.0)
     value = setting_value(max(needed * 1.25 / max(multiplier, 1.0), work_mem * 2))
-    evidence = {"batches": batches, "original_batches": original, "peak_memory_kb": peak,
+    evidence = {"batches": int(batches), "original_batches": int(original), "peak_memory_kb": peak,
                 "needed_kb": round(needed), "work_mem_kb": work_mem, "work_mem_from": origin,
                 "hash_mem_multiplier": multiplier, "suggested_work_mem": value, **_time_evidence(node)}
     yield Finding(
@@ -396,6 +406,8 @@ def _missing_index(node: Node, ctx: Context) -> Finding | None:
     evidence = {"rows_read": round(read), "rows_kept": round(kept), "removed_pct": round(removed_pct, 2),
                 "rows_from": how, "filter": node.filter, "proven": False, **_time_evidence(node)}
     severity = "warning"
+    if kept > 0.01 * read:  # keeps 1-10%: an index may still lose to the scan; the advisor's proof decides
+        severity = "info"
     if node.self_pct is not None and node.self_pct < 5 and read < 100 * t.missing_index_min_rows:
         severity = "info"
     return Finding(
