@@ -121,3 +121,31 @@ def test_help_lists_every_command():
     assert result.returncode == 0
     for command in ("report", "demo", "explain", "indexes"):
         assert command in result.stdout
+
+
+def test_history_reports_what_changed_since_the_last_run(pg, tmp_path):
+    name = pg.new_database("hist")
+    try:
+        pg.run(name, """
+            CREATE EXTENSION pg_stat_statements;
+            CREATE TABLE parent (id int PRIMARY KEY);
+            CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent(id));
+            INSERT INTO parent SELECT generate_series(1, 3000);
+            INSERT INTO child SELECT g, 1 + g % 3000 FROM generate_series(1, 20000) g;
+        """)
+        pg.run(name, "ANALYZE")
+        history = tmp_path / "history"
+        first = cli("report", "--format", "json", "--history", str(history), "--dsn", pg.dsn(name))
+        assert first.returncode == 0, first.stderr
+        assert "changes" not in json.loads(first.stdout)["summary"]  # nothing to compare with yet
+        assert len(list(history.glob("dbxray-*.json.gz"))) == 1
+        # between the runs: the missing foreign-key index is fixed, and a table without a key appears
+        pg.run(name, "CREATE INDEX ON child (parent_id); CREATE TABLE scratch (x int)")
+        second = cli("report", "--format", "markdown", "--history", str(history), "--dsn", pg.dsn(name))
+        assert second.returncode == 0, second.stderr
+        assert "## Since the last run" in second.stdout
+        assert "✅ resolved: `missing_fk_index`" in second.stdout
+        assert "`missing_primary_key` Table scratch has no primary key" in second.stdout
+        assert len(list(history.glob("dbxray-*.json.gz"))) == 2
+    finally:
+        pg.drop_database(name)

@@ -33,6 +33,9 @@ def report(
                               "later diffs.", dir_okay=False),
     baseline: Path = typer.Option(None, "--baseline", help="An older snapshot: report the workload between "
                                   "it and now (deltas, not totals since the last reset).", dir_okay=False),
+    history: Path = typer.Option(None, "--history", help="Directory of earlier snapshots (cron): report the "
+                                 "interval since the last run and what changed, then save this one there.",
+                                 file_okay=False),
     snapshot: Path = typer.Option(None, "--snapshot", help="Report from a saved snapshot instead of "
                                   "connecting.", dir_okay=False),
     statement_timeout: float = StatementTimeoutOption,
@@ -57,7 +60,19 @@ def report(
     if save:
         snap.save(save)
     base = Snapshot.load(baseline) if baseline else None
+    previous = None
+    if history:
+        from dbxray import history as hist
+
+        history.mkdir(parents=True, exist_ok=True)
+        previous = hist.previous_snapshot(history, snap)
+        base = base or previous
     rep = analyze_snapshot(snap, config=cfg, baseline=base)
+    if history:
+        if previous is not None:
+            before = analyze_snapshot(previous, config=cfg)
+            rep.summary["changes"] = hist.changes(rep.findings, before.findings, previous.collected_at)
+        snap.save(hist.snapshot_path(history, snap))
     import sys
 
     color = fmt == Format.text and output is None and sys.stdout.isatty()

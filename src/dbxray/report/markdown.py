@@ -53,6 +53,14 @@ def render_markdown(report) -> str:
                        f"{_fmt(s.get('share_pct'))}% | {_fmt(s.get('mean_ms'))} | {_fmt(s.get('rows_per_call'))} "
                        f"| `{q}` |")
         out.append("")
+    changes = data["summary"].get("changes")
+    if changes:
+        out += [f"## Since the last run ({changes['since']})", "",
+                f"{len(changes['new'])} new, {len(changes['resolved'])} resolved, {changes['unchanged']} unchanged.",
+                ""]
+        out += [f"- ➕ {ICON[f['severity']]} `{f['check']}` {f['title']}" for f in changes["new"]]
+        out += [f"- ✅ resolved: `{f['check']}` {f['title']}" for f in changes["resolved"]]
+        out.append("")
     out += ["## Findings", ""]
     if not data["findings"]:
         out += ["No findings.", ""]

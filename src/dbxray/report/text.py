@@ -46,6 +46,7 @@ def render_text(report, color: bool | None = None, width: int | None = None) -> 
     if data.get("plan"):
         _plan(console, data["plan"])
     _statements(console, data["summary"].get("statements") or [])
+    _changes(console, data["summary"].get("changes"))
     _findings(console, data["findings"])
     _collection(console, data["collection"])
     return buf.getvalue()
@@ -94,6 +95,18 @@ def _statements(console: Console, rows: list[dict[str, Any]]) -> None:
                       f"{(r.get('share_pct') or 0):.1f}%", _fmt(r.get("mean_ms")), _fmt(r.get("rows_per_call")),
                       str(r.get("query", "")))
     console.print(table)
+
+
+def _changes(console: Console, changes: dict[str, Any] | None) -> None:
+    if not changes:
+        return
+    console.print(Text(f"Since the last run ({changes['since']}): {len(changes['new'])} new, "
+                       f"{len(changes['resolved'])} resolved, {changes['unchanged']} unchanged", style="bold"))
+    for f in changes["new"]:
+        console.print(Text.assemble(("  + ", "red"), (f"{f['severity']:8} ", STYLE[f["severity"]]), f["title"]))
+    for f in changes["resolved"]:
+        console.print(Text.assemble(("  - ", "green"), (f"{f['severity']:8} ", "dim"), (f["title"], "dim")))
+    console.print()
 
 
 def _findings(console: Console, findings: list[dict[str, Any]]) -> None:
