@@ -138,6 +138,15 @@ def test_multiple_statements_are_refused(cli_db):
     assert _state(server, db, "audit")[0] == 500
 
 
+def test_server_errors_are_one_line(cli_db):
+    server, db = cli_db
+    line = one_line_error(run("--dsn", server.dsn(db), "SELECT * FROM no_such_table"))
+    assert 'relation "no_such_table" does not exist' in line
+    line = one_line_error(run("--dsn", server.dsn(db), "--analyze", "--statement-timeout", "0.5",
+                              "SELECT pg_sleep(3)"))
+    assert "cancelled after 0.5 s" in line
+
+
 def test_query_id_without_pg_stat_statements(pg_db):
     server, db = pg_db
     assert "CREATE EXTENSION pg_stat_statements" in one_line_error(run("--dsn", server.dsn(db), "--query-id", "1"))

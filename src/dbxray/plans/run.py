@@ -84,9 +84,29 @@ def _refuse_non_transactional(session: Any, sql: str) -> None:
 
 
 def explain(session: Any, sql: str, analyze: bool = False) -> Plan:
-    if session.engine == "postgres":
-        return explain_pg(session, sql, analyze)
-    return explain_mysql(session, sql, analyze)
+    """The plan of one statement on a live server; a server-side refusal is one clear BadInput line."""
+    from dbxray.errors import DbxrayError
+
+    try:
+        if session.engine == "postgres":
+            return explain_pg(session, sql, analyze)
+        return explain_mysql(session, sql, analyze)
+    except DbxrayError:
+        raise
+    except Exception as exc:
+        raise BadInput(_server_message(session, exc)) from None
+
+
+def _server_message(session: Any, exc: Exception) -> str:
+    from dbxray.connect import redact
+
+    name = type(exc).__name__
+    text = " ".join(str(exc).split()) or name
+    first = text.split(" LINE ")[0]
+    timeout = getattr(session.limits, "statement_timeout", None)
+    if name in ("QueryCanceled",) or "max_statement_time" in text or "maximum statement execution time" in text:
+        return f"the statement was cancelled after {timeout:g} s (raise --statement-timeout to give it longer)"
+    return f"the server could not explain the statement: {redact(first)}"
 
 
 def statement_of_query_id(session: Any, query_id: str) -> str:
