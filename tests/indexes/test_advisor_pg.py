@@ -12,8 +12,10 @@ import subprocess
 
 import pytest
 
+from dbxray.collect import run_collectors
 from dbxray.connect import connect
-from dbxray.indexes import prove_index
+from dbxray.indexes import prove_index, statements_using
+from dbxray.indexes.advisor import advise
 from dbxray.sandbox import find_postgres_bindir
 from tests.indexes.conftest import on_table
 
@@ -104,11 +106,17 @@ def test_join_on_unindexed_foreign_key(hypo_db):
     [f] = on_table(advice, "order_items")
     assert f.object["columns"] == ["order_id"] and f.evidence["proven"] is True
     assert not on_table(advice, "orders")  # the parent side is served by its primary key
-    # the proof the missing_fk_index check can attach
+    # the proof the missing_fk_index check can attach: the statements that show the key at work...
     with connect(hypo_db.dsn) as session:
-        proof = prove_index(session, "public", "order_items", ["order_id"], [sql.replace("%s", "$1")])
-        miss = prove_index(session, "public", "order_items", ["qty"], [sql.replace("%s", "$1")])
+        snap = run_collectors(session, only={"statements"})
+        using = statements_using(session, snap, "public", "order_items", ["order_id"])
+        assert [u["query"] for u in using] == [sql.replace("%s", "$1")]
+        assert statements_using(session, snap, "public", "order_items", ["qty"]) == []
+        # ...and the proof that the index helps them (and that another one would not)
+        proof = prove_index(session, "public", "order_items", ["order_id"], using)
+        miss = prove_index(session, "public", "order_items", ["qty"], using)
     assert proof["proven"] is True and proof["cost_after"][0] < proof["cost_before"][0] / 2
+    assert proof["query_ids"] == [using[0]["query_id"]] and proof["hypopg_calls"] >= 1
     assert miss["proven"] is False
     assert_10x_faster(hypo_db, f, "SELECT i.sku, i.qty FROM orders o JOIN order_items i ON i.order_id = o.id "
                                   "WHERE o.id = 777")
@@ -229,9 +237,6 @@ def test_role_that_cannot_read_pg_stats_is_told_so(hypo_db):
     hypo_db.run(f"CREATE ROLE {role} LOGIN; GRANT pg_monitor TO {role};")
     try:
         hypo_db.workload("SELECT id FROM accounts WHERE email = %s", [("u1@example.com",), ("u2@example.com",)])
-        from dbxray.collect import run_collectors
-        from dbxray.indexes.advisor import advise
-
         with connect(hypo_db.server.dsn(hypo_db.name, user=role)) as session:
             advice = advise(session, run_collectors(session, only={"statements"}), ())
     finally:
@@ -242,10 +247,56 @@ def test_role_that_cannot_read_pg_stats_is_told_so(hypo_db):
 
 def test_no_pg_stat_statements_and_no_query_says_what_to_do(pg_db):
     server, name = pg_db
-    from dbxray.collect import run_collectors
-    from dbxray.indexes.advisor import advise
-
     with connect(server.dsn(name)) as session:
         advice = advise(session, run_collectors(session, only={"statements"}), ())
     assert advice.findings == []
     assert any("pg_stat_statements is not readable" in n and "--query" in n for n in advice.notes)
+
+
+def test_write_heavy_table_raises_the_bar_and_says_why(hypo_db):
+    seed(hypo_db, """
+        CREATE TABLE audit_log (id bigserial, session_id int, at timestamptz DEFAULT now(), what text);
+        INSERT INTO audit_log (session_id, what) SELECT i % 10000, 'w' FROM generate_series(1, 100000) i;
+        CREATE TABLE sessions (id int, user_id int, what text);
+        INSERT INTO sessions SELECT i, i % 10000, 'w' FROM generate_series(1, 100000) i;
+    """)
+    hypo_db.workload("INSERT INTO audit_log (session_id, what) VALUES (%s, %s)", [(i, "x") for i in range(300)])
+    hypo_db.workload("SELECT * FROM audit_log WHERE session_id = %s", [(i,) for i in range(5)])
+    hypo_db.workload("INSERT INTO sessions (id, user_id, what) VALUES (%s, %s, %s)", [(i, i, "x") for i in range(5)])
+    hypo_db.workload("SELECT * FROM sessions WHERE user_id = %s", [(i,) for i in range(20)])
+    advice = hypo_db.advise()
+    [heavy] = on_table(advice, "audit_log")
+    assert heavy.evidence["write_heavy"] is True and heavy.severity == "info"
+    assert heavy.evidence["write_calls"] >= 300 and heavy.evidence["read_calls"] == 5
+    assert heavy.evidence["cost_cut_pct"] >= 80 and "write-heavy" in heavy.recommendation
+    [normal] = on_table(advice, "sessions")  # five inserts against twenty reads: an ordinary table
+    assert normal.evidence["write_heavy"] is False and normal.severity == "warning"
+    # a bar the write-heavy table's index cannot meet: it is not suggested, the ordinary one still is
+    strict = hypo_db.advise(config={"write_heavy_improvement": 0.9999})
+    assert on_table(strict, "audit_log") == [] and on_table(strict, "sessions")
+
+
+def test_an_ordinary_role_proves_and_one_refused_hypopg_falls_back(hypo_db):
+    seed(hypo_db, ACCOUNTS)
+    role = f"app_{hypo_db.name}"
+    hypo_db.run(f"CREATE ROLE {role} LOGIN; GRANT pg_read_all_stats TO {role}; GRANT SELECT ON accounts TO {role};")
+
+    def as_role():
+        with connect(hypo_db.server.dsn(hypo_db.name, user=role)) as session:
+            advice = advise(session, run_collectors(session, only={"statements"}), ())
+            proof = prove_index(session, "public", "accounts", ["email"], ["SELECT * FROM accounts WHERE email = $1"])
+        return advice, proof
+
+    try:
+        hypo_db.workload("SELECT id, region FROM accounts WHERE email = %s", [(f"u{i}@example.com",) for i in range(9)])
+        allowed, allowed_proof = as_role()  # no superuser needed: HypoPG's functions are PUBLIC by default
+        hypo_db.run("REVOKE EXECUTE ON FUNCTION hypopg_create_index(text) FROM PUBLIC")
+        refused, refused_proof = as_role()
+    finally:
+        hypo_db.run(f"DROP OWNED BY {role}; DROP ROLE {role};")
+    assert on_table(allowed, "accounts")[0].evidence["proven"] is True and allowed_proof["proven"] is True
+    [f] = on_table(refused, "accounts")
+    assert f.evidence["proven"] is False and f.object["columns"] == ["email"]
+    assert refused.summary["method"] == "statistics"
+    assert any("may not execute" in n and "hypopg_create_index" in n for n in refused.notes), refused.notes
+    assert refused_proof["proven"] is False and "GRANT EXECUTE" in refused_proof["enable_proof"]

@@ -2,7 +2,8 @@
 
 ``advise_postgres(session, snap, extra_queries)`` returns ``missing_index`` findings;
 ``prove_index(session, schema, table, columns, statements)`` proves one given index (the
-``missing_fk_index`` check uses it). Nothing heavy is imported here, so the CLI stays fast.
+``missing_fk_index`` check uses it, with ``statements_using`` to pick the statements that show
+the foreign key at work). Nothing heavy is imported here, so the CLI stays fast.
 """
 
 from __future__ import annotations
@@ -25,4 +26,11 @@ def prove_index(session: Any, schema: str, table: str, columns: Any, statements:
     return _prove(session, schema, table, columns, statements)
 
 
-__all__ = ["advise_postgres", "prove_index"]
+def statements_using(session: Any, snap: Any, schema: str, table: str, columns: Any, limit: int = 5) -> list:
+    """The heaviest statements that filter or join ``schema.table`` on ``columns[0]`` (for prove_index)."""
+    from dbxray.indexes.proof import statements_using as _using
+
+    return _using(session, snap, schema, table, columns, limit)
+
+
+__all__ = ["advise_postgres", "prove_index", "statements_using"]

@@ -29,7 +29,15 @@ from typing import Any
 from dbxray.findings import Finding
 from dbxray.indexes.candidates import Candidate, candidates_for
 from dbxray.indexes.catalog import Catalog, TableInfo, selectivity
-from dbxray.indexes.hypo import HypoPG, HypoState, PlanCost, hypopg_state, hypothetical, plan_cost
+from dbxray.indexes.hypo import (
+    HypoPG,
+    HypoState,
+    HypoUnavailable,
+    PlanCost,
+    hypopg_state,
+    hypothetical,
+    plan_cost,
+)
 from dbxray.indexes.parse import EQUALITY, analyze, parse, relation_names
 from dbxray.indexes.workload import Statement, Workload, add_user_queries, from_snapshot
 
@@ -124,10 +132,16 @@ class PostgresAdvisor:
         active = self.prepare(work)
         state = hypopg_state(self.session)
         major = self.session.version_num // 10000
+        findings = None
         if state.usable:
-            findings = self.prove(active, work, state)
-            method = "hypopg"
-        else:
+            try:
+                findings = self.prove(active, work, state)
+                method = "hypopg"
+            except HypoUnavailable as exc:
+                state.usable, state.reason = False, f"HypoPG refused this role: {exc}"
+                for s in active:
+                    s.skip = None
+        if findings is None:
             findings = self.heuristic(active, work, state, major)
             method = "statistics"
             self.notes.append(f"index suggestions are not proven with hypothetical indexes: {state.reason}; to prove "

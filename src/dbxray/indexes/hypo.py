@@ -34,8 +34,8 @@ class HypoState:
 
     def how_to_enable(self, major: int) -> str:
         if self.installed and not self.usable:
-            return f"HypoPG is installed but not usable by this role ({self.reason}): run dbxray as a role that may"\
-                   " execute hypopg_create_index() and SELECT the tables"
+            return ("HypoPG is installed but not usable by this role: GRANT EXECUTE on the hypopg functions "
+                    "to it, or run dbxray as a role that has it")
         if self.available:
             return "the hypopg package is on the server: run CREATE EXTENSION hypopg; in this database (no restart)"
         return (f"install HypoPG on the server (e.g. apt-get install postgresql-{major}-hypopg), "
@@ -50,12 +50,24 @@ def hypopg_state(session: Any, snap: Any = None) -> HypoState:
     if not row:
         return HypoState(False, available=available, reason="the hypopg extension is not created in this database")
     state = HypoState(True, row[0]["schema"], row[0]["version"], available=True)
-    try:
-        session.scalar(f"SELECT count(*) FROM {pg_ident(state.schema, 'hypopg_list_indexes')}")
+    probe = "SELECT has_function_privilege(%s, 'EXECUTE')"
+    denied = [fn for fn in ("hypopg_create_index(text)", "hypopg_drop_index(oid)", "hypopg_reset()")
+              if not session.scalar(probe, (f"{pg_ident(state.schema)}.{fn}",))]
+    if denied:
+        state.reason = f"this role may not execute {', '.join(denied)}"
+    else:
         state.usable = True
-    except Exception as exc:
-        state.reason = " ".join(str(exc).split())[:200]
     return state
+
+
+class HypoUnavailable(Exception):
+    """HypoPG is there but this role may not use it (e.g. EXECUTE revoked): fall back, and say so."""
+
+
+def _is_privilege_error(exc: Exception) -> bool:
+    import psycopg
+
+    return isinstance(exc, psycopg.errors.InsufficientPrivilege)
 
 
 class HypoPG:
@@ -84,7 +96,10 @@ class HypoPG:
             sql = f"SELECT indexrelid::bigint AS oid, indexname FROM {self._fn('hypopg_create_index')}(%s)"
             row = self.session.rows(sql, (cand.ddl(concurrently=False),))[0]
         except Exception as exc:  # e.g. a type without a default btree operator class
-            self.failed[cand] = " ".join(str(exc).split())[:200]
+            reason = " ".join(str(exc).split())[:200]
+            if _is_privilege_error(exc):
+                raise HypoUnavailable(reason) from None
+            self.failed[cand] = reason
             return None
         self.live[cand] = (row["oid"], row["indexname"])
         return row["indexname"]

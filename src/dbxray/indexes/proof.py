@@ -53,6 +53,35 @@ def prove_index(session: Any, schema: str, table: str, columns: Iterable[str], s
     }
 
 
+def statements_using(session: Any, snap: Any, schema: str, table: str, columns: Iterable[str],
+                     limit: int = 5) -> list[dict[str, Any]]:
+    """The heaviest workload statements that filter or join ``schema.table`` on the first of ``columns``
+    (what to hand to :func:`prove_index` for a ``missing_fk_index`` finding)."""
+    from dbxray.indexes.catalog import Catalog
+    from dbxray.indexes.parse import analyze, parse, relation_names
+    from dbxray.indexes.workload import from_snapshot
+
+    lead = next(iter(columns), None)
+    work = from_snapshot(snap, max_statements=500)
+    catalog = Catalog(session)
+    nodes = []
+    for s in work.statements:
+        try:
+            nodes.append((s, parse(s.text)))
+        except ValueError:
+            continue
+    catalog.load(set().union(*(relation_names(n) for _, n in nodes)) if nodes else set())
+    out = []
+    for s, node in nodes:
+        parsed = analyze(node, s.text, catalog.resolve)
+        if any(a.key == (schema, table) and any(u.column == lead and u.kind in ("eq", "in", "join") for u in a.uses)
+               for a in parsed.accesses):
+            out.append({"query": s.text, "query_id": s.query_id})
+        if len(out) >= limit:
+            break
+    return out
+
+
 def _try_plan(session: Any, sql: str, partitioned: bool) -> Any:
     try:
         return plan_cost(session, sql, partitioned)
