@@ -72,8 +72,9 @@ def _offline(plan_file: str, statement: str | None, started: float):
             raise BadInput(f"plan file {plan_file} is not UTF-8 text") from None
     plan = parse_plan_text(text, statement)
     findings = analyse(plan)
-    target = {"engine": plan.engine, "flavor": plan.flavor, "server_version": None, "database": None,
-              "host": None, "source": "plan-file" if plan_file != "-" else "stdin"}
+    target = {"engine": plan.engine, "flavor": plan.flavor, "server_version": "", "database": None,
+              "host": None, "source": "plan-file" if plan_file != "-" else "stdin",
+              "file": Path(plan_file).name if plan_file != "-" else None}
     notes = ["offline plan: no database was queried, so statistics age, existing indexes and settings are unknown"]
     return build_explain_report(plan, findings, target, started, notes), plan, findings
 
@@ -139,7 +140,10 @@ def _render(report, plan, findings, fmt: Format, output: Path | None) -> str:
     console = Console(file=buf, force_terminal=color, color_system="auto" if color else None, width=120,
                       soft_wrap=False)
     data = report.to_dict()
-    _header(console, data)
+    target = data["target"]
+    if target.get("source"):  # offline: name the file, not a server
+        target = {**target, "database": target.get("file") or target["source"], "host": "offline"}
+    _header(console, {**data, "target": target})
     tree = render_terminal(plan, findings, color=color)
     data_findings = data["findings"]
     tail = io.StringIO()

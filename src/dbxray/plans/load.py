@@ -11,7 +11,7 @@ from dbxray.plans.model import Plan
 
 def parse_plan_text(text: str, statement: str | None = None) -> Plan:
     """PostgreSQL JSON or text, MariaDB/MySQL JSON, or MySQL ``EXPLAIN ANALYZE`` tree text."""
-    stripped = (text or "").strip().lstrip("\ufeff")
+    stripped = _strip_client_decoration((text or "").strip().lstrip("\ufeff"))
     if not stripped:
         raise BadInput("empty plan: give the output of EXPLAIN (FORMAT JSON) (or its text format)")
     if stripped[0] in "[{":
@@ -32,6 +32,18 @@ def parse_plan_text(text: str, statement: str | None = None) -> Plan:
         return parse_pg_text(stripped, statement)
     first = stripped.splitlines()[0][:60]
     raise BadInput(f"not a plan: expected EXPLAIN (FORMAT JSON) output or a text plan, got {first!r}")
+
+
+def _strip_client_decoration(text: str) -> str:
+    """The mysql client's ``\\G`` output (``*** 1. row ***`` then ``EXPLAIN: {`` / ``ANALYZE: {``)."""
+    import re
+
+    lines = text.splitlines()
+    if lines and re.fullmatch(r"\*+ \d+\. row \*+", lines[0].strip()):
+        lines = lines[1:]
+    body = "\n".join(lines).strip()
+    m = re.match(r"^(?:EXPLAIN|ANALYZE):\s*([\[{].*)$", body, flags=re.DOTALL)
+    return m.group(1) if m else body
 
 
 def parse_plan_json(data: Any, statement: str | None = None) -> Plan:

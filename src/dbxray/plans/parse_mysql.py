@@ -80,10 +80,15 @@ class _Builder:
             if key == "table" and isinstance(value, dict):
                 out.append(self.table(value, depth))
             elif key == "nested_loop" and isinstance(value, list):
-                loop = self.node("Nested Loop", {})
+                parts: list[Node] = []
                 for item in value:
                     if isinstance(item, dict):
-                        loop.children.extend(self.contents(item, depth + 1))
+                        parts.extend(self.contents(item, depth + 1))
+                if len(parts) == 1:  # MariaDB wraps even a single table in a nested_loop
+                    out.extend(parts)
+                    continue
+                loop = self.node("Nested Loop", {})
+                loop.children.extend(parts)
                 out.append(loop)
             elif key == "read_sorted_file" and isinstance(value, dict):
                 out.extend(self.contents(value, depth + 1))

@@ -509,7 +509,7 @@ def nested_loop_explosion(node: Node, ctx: Context) -> Iterable[Finding]:
     outer, inners = node.children[0], [c for c in node.children[1:] if not c.subplan_name]
     if not inners:
         return
-    inner = inners[0]
+    inner = max(inners, key=lambda n: n.actual_loops or 0.0)  # MySQL nested loops list every joined table
     t = ctx.thresholds
     inner_full = any(n.node_type in FULL_SCANS for n in inner.walk() if n.node_type != "Materialize") \
         and inner.node_type != "Materialize"
