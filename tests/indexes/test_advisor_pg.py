@@ -161,7 +161,7 @@ def test_partitioned_parent_gets_a_plain_create_index(hypo_db):
         CREATE TABLE readings_0 PARTITION OF readings FOR VALUES WITH (MODULUS 3, REMAINDER 0);
         CREATE TABLE readings_1 PARTITION OF readings FOR VALUES WITH (MODULUS 3, REMAINDER 1);
         CREATE TABLE readings_2 PARTITION OF readings FOR VALUES WITH (MODULUS 3, REMAINDER 2);
-        INSERT INTO readings SELECT i, i % 3000, i FROM generate_series(1, 150000) i;
+        INSERT INTO readings SELECT i, i % 10000, i FROM generate_series(1, 300000) i;
     """)
     hypo_db.workload("SELECT avg(v) FROM readings WHERE sensor_id = %s", [(s,) for s in range(20)])
     [f] = on_table(hypo_db.advise(), "readings")
