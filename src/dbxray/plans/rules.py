@@ -515,6 +515,8 @@ def nested_loop_explosion(node: Node, ctx: Context) -> Iterable[Finding]:
         and inner.node_type != "Materialize"
     if node.analysed:
         loops = inner.actual_loops or 0.0
+        if inner.node_type == "Memoize" and inner.children:  # only cache misses run the inner plan
+            loops = inner.children[0].actual_loops or 0.0
         if loops < t.nested_loop_loops and not (inner_full and loops >= t.nested_loop_seq_loops):
             return
         inner_ms = inner.total_ms or 0.0
@@ -570,12 +572,13 @@ def high_planning_time(plan: Plan, ctx: Context) -> Iterable[Finding]:
         return
     root = plan.root
     n_nodes = sum(1 for _ in root.walk())
+    relations = len({(n.schema, n.relation) for n in root.walk() if n.relation})
     yield Finding(
         "high_planning_time", severity,
         f"Planning took {planning:,.1f} ms" + (f", {100 * share:.0f}% of the statement's time" if share else ""),
         {"node_id": root.node_id, "node_type": root.node_type},
         {"planning_ms": round(planning, 3), "execution_ms": execution, "planning_pct": round(100 * share, 1)
-         if share is not None else None, "plan_nodes": n_nodes},
+         if share is not None else None, "plan_nodes": n_nodes, "relations": relations},
         "Prepare the statement once and execute it many times (a prepared statement plans once), make sure "
         "partition pruning applies (filter on the partition key with a constant or parameter), and keep the join "
         "count under join_collapse_limit.", None)
