@@ -304,7 +304,11 @@ def main() -> int:
     ap.add_argument("--dsn", help="measure this already built database instead of building one")
     ap.add_argument("--keep", action="store_true", help="leave the throwaway server running")
     ap.add_argument("--profile", action="store_true", help="add a cProfile of one report run")
+    ap.add_argument("--breakdown", metavar="DSN", help=argparse.SUPPRESS)  # internal: one fresh-process breakdown
     args = ap.parse_args()
+    if args.breakdown:
+        print(json.dumps(breakdown(args.breakdown), default=str))
+        return 0
 
     from dbxray.sandbox import PostgresSandbox, find_postgres_bindir
 
@@ -340,7 +344,9 @@ def main() -> int:
             built = dict(zip(("tables", "indexes", "statements", "sequences", "foreign_keys"), counts))
         log("measuring")
         m = measure(dsn, psql, args.runs)
-        bd = breakdown(dsn)
+        # a fresh process, so its peak RSS belongs to the report alone
+        bd = json.loads(subprocess.run([sys.executable, __file__, "--breakdown", dsn], capture_output=True,
+                                       text=True, check=True).stdout)
         v = verdict(m)
         print_table(built, m, v, bd)
         with psycopg.connect(dsn) as conn:
