@@ -294,3 +294,13 @@ def test_large_offset_measured_and_planned(shop):
     [g] = explain_on(server, db, sql, analyze=False).by_check("large_offset")
     assert g.evidence["offset_from"] == "statement"
     assert not explain_on(server, db, "SELECT * FROM orders ORDER BY id LIMIT 10 OFFSET 20").findings
+
+
+def test_no_nested_loop_explosion_when_memoize_serves_the_lookups(shop):
+    server, db = shop
+    sql = "SELECT * FROM orders o JOIN small s ON s.id = o.customer_id % 10 + 1 WHERE o.id < 20000"
+    result = explain_on(server, db, sql, settings=("SET enable_hashjoin = off", "SET enable_mergejoin = off",
+                                                   "SET max_parallel_workers_per_gather = 0"))
+    memoize = next(n for n in result.plan.nodes() if n.node_type == "Memoize")
+    assert memoize.actual_loops >= 19999 and memoize.children[0].actual_loops <= 10  # 10 misses, the rest hits
+    assert not result.by_check("nested_loop_explosion")
