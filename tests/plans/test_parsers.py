@@ -155,3 +155,8 @@ def test_mysql_json_analyze_shape_from_mariadb():
 def test_bad_mysql_input_is_bad_input(bad):
     with pytest.raises(BadInput):
         parse_plan_text(bad)
+
+
+def test_json_nested_beyond_reading_is_bad_input():
+    with pytest.raises(BadInput, match="nested too deeply"):
+        parse_plan_text("[" * 100000 + "]" * 100000)

@@ -24,6 +24,9 @@ def annotate(plan: Plan) -> Plan:
     while stack:
         node, parent, depth, processes = stack.pop()
         node.parent, node.depth, node.processes = parent, depth, processes
+        node.may_stop_early = node.subplan_name is not None or node.parent_relationship == "SubPlan" or (
+            parent is not None and (parent.may_stop_early or parent.node_type in ("Limit", "Merge Join")
+                                    or parent.raw.get("Join Type") in ("Semi", "Anti", "Right Anti")))
         order.append(node)
         child_processes = processes
         if node.node_type in GATHERS:

@@ -20,6 +20,8 @@ def parse_plan_text(text: str, statement: str | None = None) -> Plan:
         except json.JSONDecodeError as exc:
             raise BadInput(f"the plan is not valid JSON (truncated?): {exc.msg} at line {exc.lineno}, "
                            f"column {exc.colno}") from None
+        except RecursionError:
+            raise BadInput("the plan's JSON is nested too deeply to read") from None
         return parse_plan_json(data, statement)
     from dbxray.plans.parse_mysql import looks_like_mysql_tree, parse_mysql_tree
     from dbxray.plans.parse_pg import looks_like_pg_text, parse_pg_text

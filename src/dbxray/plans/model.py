@@ -55,6 +55,7 @@ class Node:
     self_cost: float | None = None  # exclusive cost: the hot-spot measure of a plan that did not run
     processes: int = 1  # leader + launched workers running this node in parallel
     on_hot_path: bool = False
+    may_stop_early: bool = False  # below a Limit, Merge Join, semi/anti join or subplan: may be cut short
 
     @property
     def analysed(self) -> bool:

@@ -135,18 +135,9 @@ def _estimate_factor(node: Node, ctx: Context) -> float:
     actual, planned = max(node.actual_rows, 1.0), max(node.plan_rows, 1.0)
     if max(node.actual_rows, node.plan_rows) * max(node.loops, 1.0) < ctx.thresholds.estimate_min_rows:
         return 1.0
-    if planned > actual and _stopped_early(node):
+    if planned > actual and node.may_stop_early:
         return 1.0  # a Limit (or semi/anti join) stopped pulling rows: not a planner error
     return max(actual, planned) / min(actual, planned)
-
-
-def _stopped_early(node: Node) -> bool:
-    for anc in _ancestors(node):
-        if anc.node_type in ("Limit", "Merge Join") or anc.raw.get("Join Type") in ("Semi", "Anti", "Right Anti"):
-            return True
-        if anc.subplan_name or anc.parent_relationship == "SubPlan":
-            return True
-    return node.subplan_name is not None or node.parent_relationship == "SubPlan"
 
 
 def _band(factor: float, ctx: Context) -> int:
