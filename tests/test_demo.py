@@ -215,3 +215,32 @@ def test_without_postgres_binaries_one_line_and_exit_2():
     assert len(lines) == 1, proc.stderr
     assert "apt-get install postgresql" in lines[0] and "docker/compose.yaml" in lines[0]
     assert proc.stdout == ""
+
+
+def test_seed_reusable_on_a_shared_server(pg_db):
+    """``seed(conn, cluster=False)``: the shop in a test's fresh database, nothing server-wide created."""
+    from dbxray.demo import seed
+
+    server, name = pg_db
+    with server.connect() as admin:
+        roles_before = admin.execute("SELECT array_agg(rolname ORDER BY rolname) FROM pg_roles").fetchone()[0]
+    conn = psycopg.connect(server.dsn(name))  # not autocommit: seed must cope
+    try:
+        conn.execute("SELECT 1")
+        seed(conn, cluster=False)
+        assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 200000
+        assert conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone()[0] == 1
+        assert conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'inventory'").fetchone()[0] == \
+            ["autovacuum_enabled=false"]
+        assert conn.execute("SELECT setting FROM pg_settings WHERE name = 'work_mem'").fetchone()[0] == "4096"
+        if "pg_stat_statements" in server.preloaded:
+            # the seeding's own statements were forgotten: the report shows the workload only
+            seeded = conn.execute("SELECT count(*) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database "
+                                  "WHERE datname = current_database()) AND query LIKE 'INSERT INTO%'").fetchone()[0]
+            assert seeded == 0
+    finally:
+        conn.close()
+    with psycopg.connect(server.dsn(name)) as fresh:  # the database-level work_mem applies to new sessions
+        assert fresh.execute("SHOW work_mem").fetchone()[0] == "1MB"
+    with server.connect() as admin:
+        assert admin.execute("SELECT array_agg(rolname ORDER BY rolname) FROM pg_roles").fetchone()[0] == roles_before
