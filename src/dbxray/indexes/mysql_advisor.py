@@ -32,7 +32,7 @@ from dbxray.quoting import mysql_ident
 NO_HYPOTHETICAL = ("MySQL and MariaDB have no hypothetical indexes, so this suggestion is not proven by the "
                    "planner: build it on a replica or staging copy first and check that EXPLAIN switches from a "
                    "full scan (type ALL) to ref/range on it.")
-DEFAULTS = {"min_rows": 5000, "min_calls": 10, "min_examined_ratio": 10.0}
+DEFAULTS = {"min_rows": 5000, "min_calls": 10, "min_examined_ratio": 10.0, "max_rows_per_value_pct": 10.0}
 NUMERIC = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float",
            "double", "real", "bit", "year", "bool", "boolean"}
 TEMPORAL = {"date": "2000-01-01", "datetime": "2000-01-01 00:00:00", "timestamp": "2000-01-01 00:00:00",
@@ -51,6 +51,7 @@ class Access:
     schema: str
     table: str
     eq: list[str] = field(default_factory=list)
+    join: list[str] = field(default_factory=list)  # column = other_table.column
     ranges: list[str] = field(default_factory=list)
     sort: list[str] = field(default_factory=list)
     limit: bool = False
@@ -234,11 +235,11 @@ def _classify(cond: Any, resolve, access) -> None:
     if isinstance(cond, exp.EQ | exp.NullSafeEQ):
         left, right = cond.this, cond.expression
         if isinstance(left, exp.Column) and isinstance(right, exp.Column):
-            for side in (left, right):  # a join: each side is an equality lookup for its table
-                hit = resolve(side)
-                if hit:
+            hits = [resolve(side) for side in (left, right)]
+            if all(hits) and hits[0][0] != hits[1][0]:
+                for hit in hits:  # a join: the probed side looks each row up by its column
                     acc = access(hit[0])
-                    acc.add(acc.eq, hit[1])
+                    acc.add(acc.join, hit[1])
             return
         for col, other in ((left, right), (right, left)):
             if isinstance(col, exp.Column) and _is_value(other):
@@ -434,19 +435,45 @@ def _order_eq(eq: list[str], schema: str, table: str, distinct: dict) -> tuple[l
     return [c for c, _ in known] + unknown, card
 
 
-def _covered_by(columns: list[str], n_eq: int, table_indexes: list[dict[str, Any]]) -> str | None:
-    """An existing B-tree index whose leading columns already are this candidate."""
+def _covered_by(columns: list[str], n_eq: int, table_indexes: list[dict[str, Any]], strict: bool) -> str | None:
+    """An existing B-tree index that already starts with this candidate's equality columns (in any
+    order); with ``strict`` (a sort column for ORDER BY ... LIMIT) it must also continue with the tail."""
     want_eq = {c.lower() for c in columns[:n_eq]}
-    want_rest = [c.lower() for c in columns[n_eq:]]
+    want_rest = [c.lower() for c in columns[n_eq:]] if (strict or not n_eq) else []
+    need = n_eq + len(want_rest)
     for ix in table_indexes:
         if ix["method"] != "BTREE" or ix.get("is_ignored"):
             continue
         cols = [str(c).lower() for c in ix["columns"] if c is not None]
-        if len(cols) < len(columns):
+        if len(cols) < need:
             continue
-        if set(cols[:n_eq]) == want_eq and cols[n_eq:len(columns)] == want_rest:
+        if set(cols[:n_eq]) == want_eq and cols[n_eq:need] == want_rest:
             return ix["index"]
     return None
+
+
+def _unique_lookup(eq: list[str], table_indexes: list[dict[str, Any]]) -> str | None:
+    """A PRIMARY/UNIQUE key whose columns are all compared by equality: each lookup finds one row."""
+    have = {c.lower() for c in eq}
+    for ix in table_indexes:
+        cols = [str(c).lower() for c in ix["columns"] if c is not None]
+        if ix["is_unique"] and ix["method"] == "BTREE" and cols and set(cols) <= have \
+                and all(sp is None for sp in ix["sub_parts"]):
+            return ix["index"]
+    return None
+
+
+def _rows_per_value(eq: list[str], schema: str, table: str, rows: float, distinct: dict) -> float | None:
+    """Rows one equality lookup returns, when every column has statistics (independence assumed)."""
+    if not eq or not rows:
+        return None
+    values = 1.0
+    for col in eq:
+        known = distinct.get((schema, table, col))
+        if known is None:
+            return None
+        values *= max(known[0], 1.0)
+    return rows / min(values, rows)
 
 
 def find_candidates(snap: Any, extra_queries: Any = (), thresholds: dict[str, Any] | None = None) -> Advice:
@@ -472,7 +499,14 @@ def find_candidates(snap: Any, extra_queries: Any = (), thresholds: dict[str, An
         for key, acc in parsed.accesses.items():
             info = tabs.get(key, {})
             rows = info.get("rows_estimate") or 0
-            if not (acc.eq or acc.ranges or (acc.sort and acc.limit)):
+            # a table can be read two ways: driven by its own filters, or probed once per row of
+            # another table through the join columns; each way gets its own candidate
+            ways = []
+            if acc.join:
+                ways.append(("join", acc.join + [c for c in acc.eq if c not in acc.join]))
+            if acc.eq or acc.ranges or (acc.sort and acc.limit):
+                ways.append(("filter", list(acc.eq)))
+            if not ways:
                 if acc.unusable:
                     advice.skipped.append({**_brief(stmt), "table": key[1], "reason": "; ".join(acc.unusable)})
                 continue
@@ -481,26 +515,50 @@ def find_candidates(snap: Any, extra_queries: Any = (), thresholds: dict[str, An
                                        "reason": f"table has about {int(rows)} rows (< {t['min_rows']}): "
                                                  "a scan costs less than an index would save"})
                 continue
-            eq, card = _order_eq(acc.eq, key[0], key[1], distinct)
-            tail = acc.ranges[:1] or ([c for c in acc.sort if c not in eq][:1] if (eq or acc.limit) else [])
-            cols = eq + [c for c in tail if c not in eq]
-            if not cols:
-                continue
-            covered = _covered_by(cols, len(eq), by_table.get(key, []))
-            if covered:
-                advice.skipped.append({**_brief(stmt), "table": key[1],
-                                       "reason": f"index {covered} already starts with {', '.join(cols)}"})
-                continue
-            useful = True
-            cand = found.get((key[0], key[1], tuple(cols)))
-            if cand is None:
-                cand = Candidate(key[0], key[1], cols, len(eq), cardinality=card)
-                found[cand.key] = cand
-            cand.statements.append(_brief(stmt, full=True))
+            for _way, eq_cols in ways:
+                cand = _candidate(stmt, key, acc, eq_cols, rows, t, distinct, by_table, advice)
+                if cand is None:
+                    continue
+                useful = True
+                known = found.get(cand.key)
+                if known is None:
+                    found[cand.key] = known = cand
+                known.statements.append(_brief(stmt, full=True))
         if not useful and len(advice.skipped) == n_skipped:
             advice.skipped.append({**_brief(stmt), "reason": "no predicate an index could serve"})
     advice.candidates = _merge(list(found.values()), by_table)
     return advice
+
+
+def _candidate(stmt: dict[str, Any], key: tuple[str, str], acc: Access, eq_cols: list[str], rows: float,
+                   t: dict[str, Any], distinct: dict, by_table: dict, advice: Advice) -> Candidate | None:
+    """One candidate for one way of reading the table, or None with the reason recorded in ``advice``."""
+    table_indexes = by_table.get(key, [])
+    eq, card = _order_eq(eq_cols, key[0], key[1], distinct)
+    range_tail = acc.ranges[:1]
+    sort_tail = [c for c in acc.sort if c not in eq][:1] if (eq or acc.limit) else []
+    tail = range_tail or sort_tail
+    cols = eq + [c for c in tail if c not in eq]
+    if not cols:
+        return None
+
+    def skip(reason: str) -> None:
+        advice.skipped.append({**_brief(stmt), "table": key[1], "reason": reason})
+
+    unique = _unique_lookup(eq, table_indexes)
+    if unique:
+        skip(f"{', '.join(eq)} already finds at most one row through unique index {unique}")
+        return None
+    covered = _covered_by(cols, len(eq), table_indexes, strict=bool(sort_tail and not range_tail))
+    if covered:
+        skip(f"index {covered} already starts with {', '.join(eq or cols)}")
+        return None
+    per_value = _rows_per_value(eq, key[0], key[1], rows, distinct)
+    if per_value is not None and not tail and 100.0 * per_value / rows > t["max_rows_per_value_pct"]:
+        skip(f"low selectivity: {', '.join(eq)} leaves about {per_value:,.0f} rows "
+             f"({100.0 * per_value / rows:.0f}% of the table) per lookup")
+        return None
+    return Candidate(key[0], key[1], cols, len(eq), cardinality=card)
 
 
 def _brief(stmt: dict[str, Any], full: bool = False) -> dict[str, Any]:
@@ -690,9 +748,19 @@ def sample_statement(text: str, columns: dict, default_schema: str, digest: bool
         return exp.Literal.number(0)
 
     tree = tree.transform(lambda n: value_for(n) if isinstance(n, exp.Placeholder) else n)
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
-        if not table.args.get("db") and default_schema:
-            table.set("db", exp.to_identifier(default_schema, quoted=True))
+        if not table.name or (not table.args.get("db") and table.name.lower() in ctes):
+            continue
+        schema = table.args["db"].name if table.args.get("db") else default_schema
+        # digest text upper-cases names that are also keywords (EVENTS, STATUS): table names are
+        # case-sensitive on most file systems, so put back the catalog's spelling
+        real = _real_table(columns, schema, table.name)
+        if real:
+            table.set("this", exp.to_identifier(real[1], quoted=True))
+            schema = real[0]
+        if schema:
+            table.set("db", exp.to_identifier(schema, quoted=True))
     return tree.sql(dialect="mysql")
 
 
