@@ -3,10 +3,20 @@ not even when a statement times out, and a data-changing statement changes no da
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
 from dbxray.collect import run_collectors
 from dbxray.connect import connect
 from dbxray.indexes.advisor import advise, advise_postgres
 from dbxray.indexes.verify import verify_findings
+from dbxray.sandbox import PostgresSandbox, _chown_tree, _run_as, find_postgres_bindir, free_port
 from tests.indexes.test_advisor_pg import ACCOUNTS, seed
 
 
@@ -65,3 +75,42 @@ def test_verify_of_a_delete_changes_no_data(hypo_db):
         assert conn.execute("SELECT count(*) FROM accounts WHERE email = %s", (email,)).fetchone()[0] == 1
     assert rows() == 100000 - 20  # ...and it was rolled back
     assert hypo_db.index_defs() == before
+
+
+def _standby_of(primary: PostgresSandbox) -> tuple[object, str]:
+    """A hot standby of ``primary`` (pg_basebackup -R), started on its own port; returns (stop, dsn)."""
+    root = Path(tempfile.mkdtemp(prefix="dbxray-standby-"))
+    _chown_tree(root, primary.os_user)
+    port = free_port()
+    run = {"capture_output": True, "text": True, "timeout": 120, **_run_as(primary.os_user)}
+    subprocess.run([str(primary.bindir / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U",
+                    "postgres", "-D", str(root / "data"), "-R", "-X", "stream", "-c", "fast"], check=True, **run)
+    subprocess.run([str(primary.bindir / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "log"), "-w", "-o",
+                    f"-p {port} -k {root}", "start"], check=True, **run)
+
+    def stop() -> None:
+        subprocess.run([str(primary.bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"],
+                       **run)
+        shutil.rmtree(root, ignore_errors=True)
+
+    return stop, f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+
+def test_verify_is_refused_on_a_hot_standby_where_the_proof_still_works():
+    if find_postgres_bindir() is None:
+        pytest.skip("no PostgreSQL binaries to build a standby from")
+    with PostgresSandbox(preload=()) as primary:
+        primary.psql("CREATE EXTENSION hypopg; " + ACCOUNTS + " ANALYZE accounts;")
+        stop, dsn = _standby_of(primary)
+        try:
+            exe = str(Path(sys.executable).with_name("dbxray"))
+            query = ["-q", "SELECT id FROM accounts WHERE email = $1"]
+            advice = subprocess.run([exe, "indexes", "--no-progress", "--dsn", dsn, *query, "--format", "json"],
+                                    capture_output=True, text=True, timeout=120)
+            verify = subprocess.run([exe, "indexes", "--no-progress", "--dsn", dsn, *query, "--verify"],
+                                    capture_output=True, text=True, timeout=120)
+        finally:
+            stop()
+    [f] = json.loads(advice.stdout)["findings"]  # HypoPG proves on a read-only standby too
+    assert f["evidence"]["proven"] is True and f["object"]["columns"] == ["email"]
+    assert verify.returncode == 2 and "hot standby" in verify.stderr and verify.stderr.count("\n") == 1
