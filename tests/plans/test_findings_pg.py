@@ -304,3 +304,24 @@ def test_no_nested_loop_explosion_when_memoize_serves_the_lookups(shop):
     memoize = next(n for n in result.plan.nodes() if n.node_type == "Memoize")
     assert memoize.actual_loops >= 19999 and memoize.children[0].actual_loops <= 10  # 10 misses, the rest hits
     assert not result.by_check("nested_loop_explosion")
+
+
+def test_slow_foreign_key_trigger_names_the_missing_index(pg_db):
+    server, db = pg_db
+    server.run(db, """CREATE TABLE parent (id int PRIMARY KEY);
+        INSERT INTO parent SELECT generate_series(1, 1000);
+        CREATE TABLE "Child Rows" (id int, "Parent Id" int REFERENCES parent ON DELETE CASCADE);
+        INSERT INTO "Child Rows" SELECT i, i % 1000 + 1 FROM generate_series(1, 100000) i;""")
+    server.run(db, 'ANALYZE parent; ANALYZE "Child Rows"')
+    sql = "DELETE FROM parent WHERE id <= 20"
+    result = explain_on(server, db, sql)
+    [f] = result.by_check("missing_fk_index")
+    assert f.object["node_id"] == 1 and f.object["node_type"] == "ModifyTable"
+    assert f.object["table"] == "Child Rows" and f.object["columns"] == ["Parent Id"]
+    assert f.evidence["calls"] == 20 and f.evidence["trigger_pct"] >= 50
+    assert f.sql == 'CREATE INDEX CONCURRENTLY ON public."Child Rows" ("Parent Id");'
+    server.run(db, f.sql)
+    after = explain_on(server, db, sql)
+    assert not after.by_check("missing_fk_index")
+    with server.connect(db) as conn:  # --analyze of the DELETE was rolled back both times
+        assert conn.execute('SELECT count(*) FROM "Child Rows"').fetchone()[0] == 100000

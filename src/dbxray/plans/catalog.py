@@ -68,3 +68,27 @@ class PgCatalog:
             return info
         except Exception:
             return None
+
+    def foreign_key(self, constraint: str, referenced: str | None) -> dict[str, Any] | None:
+        """The referencing side of a foreign key (schema, table, columns in order) and whether an index
+        on the referencing table leads with those columns."""
+        try:
+            rows = self.session.rows(
+                """SELECT n.nspname AS schema, c.relname AS table,
+                          array_agg(a.attname ORDER BY k.ord) AS columns
+                   FROM pg_constraint f JOIN pg_class c ON c.oid = f.conrelid
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                   CROSS JOIN LATERAL unnest(f.conkey) WITH ORDINALITY AS k(attnum, ord)
+                   JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.attnum
+                   WHERE f.contype = 'f' AND f.conname = %s
+                     AND (%s::text IS NULL OR f.confrelid::regclass::text IN (%s, quote_ident(%s)))
+                   GROUP BY n.nspname, c.relname LIMIT 1""", (constraint, referenced, referenced, referenced))
+        except Exception:
+            return None
+        if not rows:
+            return None
+        fk = rows[0]
+        info = self.table(fk["schema"], fk["table"]) or {}
+        width = len(fk["columns"])
+        fk["indexed"] = any(list(ix[:width]) == list(fk["columns"]) for ix in info.get("indexes") or [])
+        return fk

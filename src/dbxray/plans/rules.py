@@ -49,6 +49,8 @@ class Thresholds:
     jit_min_ms: float = 10.0
     jit_share: float = 0.2
     large_offset_rows: float = 10000.0
+    fk_trigger_min_ms: float = 10.0
+    fk_trigger_share: float = 0.2
     sort_memory_factor: float = 3.0  # an in-memory sort needs ~2.5-4.5x what it wrote to disk (measured on PG 15)
 
 
@@ -645,11 +647,48 @@ def _statement_offset(sql: str) -> float | None:
     return None
 
 
+def slow_fk_trigger(plan: Plan, ctx: Context) -> Iterable[Finding]:
+    """A foreign key's trigger (ON DELETE/UPDATE of the referenced row) dominates the statement.
+
+    Why: each deleted parent row makes PostgreSQL look up the referencing rows; without an index
+    on the referencing columns, each lookup is a full scan of the child table. The time shows only
+    in the plan's ``Triggers`` list, never in a node (pgMustard #72, PEV2 #601).
+    """
+    execution = plan.execution_ms or 0.0
+    for trig in plan.triggers:
+        constraint, time_ms = trig.get("Constraint Name"), float(trig.get("Time") or 0.0)
+        if not constraint or time_ms < ctx.thresholds.fk_trigger_min_ms or \
+                (execution and time_ms < ctx.thresholds.fk_trigger_share * execution):
+            continue
+        fk = ctx.catalog.foreign_key(str(constraint), trig.get("Relation")) if ctx.catalog is not None else None
+        if fk is not None and fk["indexed"]:
+            continue
+        evidence = {"trigger": trig.get("Trigger Name"), "constraint": constraint, "trigger_ms": round(time_ms, 3),
+                    "calls": trig.get("Calls"), "execution_ms": execution,
+                    "trigger_pct": round(100 * time_ms / execution, 1) if execution else None}
+        obj = {"node_id": plan.root.node_id, "node_type": plan.root.node_type}
+        sql = None
+        if fk is not None:
+            obj.update({"schema": fk["schema"], "table": fk["table"], "columns": list(fk["columns"])})
+            sql = (f"CREATE INDEX CONCURRENTLY ON {ident('postgres', fk['schema'], fk['table'])} "
+                   f"({columns_list('postgres', list(fk['columns']))});")
+            what = f"{fk['table']} ({', '.join(fk['columns'])})"
+        else:
+            what = f"the referencing columns of {constraint}"
+        yield Finding(
+            "missing_fk_index", "warning",
+            f"Foreign key {constraint} cost {time_ms:,.1f} ms in its trigger ({trig.get('Calls')} calls): "
+            f"{what} has no index",
+            obj, evidence,
+            f"Each change to a referenced row scans {what} to find the rows that point at it. An index on "
+            "the referencing columns makes each check a lookup.", sql)
+
+
 NODE_RULES: list[Callable[[Node, Context], Iterable[Finding]]] = [
     row_estimate_error, disk_sort, hash_spill, lossy_bitmap, missing_index, filter_inefficiency, heap_fetches,
     nested_loop_explosion, large_offset,
 ]
-PLAN_RULES: list[Callable[[Plan, Context], Iterable[Finding]]] = [high_planning_time, jit_cost]
+PLAN_RULES: list[Callable[[Plan, Context], Iterable[Finding]]] = [high_planning_time, jit_cost, slow_fk_trigger]
 
 
 def plan_findings(plan: Plan, catalog: Any = None, thresholds: Thresholds | None = None,
