@@ -160,3 +160,20 @@ def test_bad_mysql_input_is_bad_input(bad):
 def test_json_nested_beyond_reading_is_bad_input():
     with pytest.raises(BadInput, match="nested too deeply"):
         parse_plan_text("[" * 100000 + "]" * 100000)
+
+
+def test_pg_text_and_json_read_the_same_foreign_key_trigger(pg_db):
+    server, db = pg_db
+    server.run(db, """CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent SELECT generate_series(1, 50);
+        CREATE TABLE child (parent_id int REFERENCES parent ON DELETE CASCADE);
+        INSERT INTO child SELECT i % 50 + 1 FROM generate_series(1, 5000) i;""")
+    plans = []
+    with server.connect(db) as conn:
+        for fmt in ("FORMAT JSON", "FORMAT TEXT"):
+            with conn.transaction(force_rollback=True):
+                rows = conn.execute(f"EXPLAIN (ANALYZE, {fmt}) DELETE FROM parent WHERE id <= 5").fetchall()
+            plans.append(parse_pg_json(rows[0][0]) if "JSON" in fmt else parse_pg_text("\n".join(r[0] for r in rows)))
+    (trig_json,), (trig_text,) = (p.triggers for p in plans)
+    assert trig_json["Constraint Name"] == trig_text["Constraint Name"] == "child_parent_id_fkey"
+    assert trig_json["Calls"] == trig_text["Calls"] == 5
+    assert [p.root.node_type for p in plans] == ["ModifyTable", "ModifyTable"]

@@ -354,10 +354,14 @@ def _property(top: dict[str, Any], node: dict[str, Any] | None, body: str) -> No
                                (p.partition("=") for p in value.split(", ")) if k)
         return
     if key.startswith("Trigger "):
-        m = re.match(r"Trigger (.+?)(?: on (\S+))?: time=([\d.]+) calls=(\d+)", body)
+        # "Trigger RI_ConstraintTrigger_a_1 [for constraint child_fkey] [on parent]: time=1.2 calls=3"
+        m = re.match(r"Trigger (\S+)(?: for constraint (\S+))?(?: on (\S+))?: time=([\d.]+) calls=(\d+)", body)
         if m:
-            top.setdefault("Triggers", []).append({"Trigger Name": m.group(1), "Relation": m.group(2),
-                                                   "Time": float(m.group(3)), "Calls": int(m.group(4))})
+            trig = {"Trigger Name": m.group(1), "Relation": m.group(3), "Time": float(m.group(4)),
+                    "Calls": int(m.group(5))}
+            if m.group(2):
+                trig["Constraint Name"] = m.group(2)
+            top.setdefault("Triggers", []).append(trig)
         return
     if node is None:
         return
