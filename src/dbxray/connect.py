@@ -116,8 +116,12 @@ def _parse_mysql(dsn: str) -> Target:
     }
     if "unix_socket" in query or "socket" in query:
         params["unix_socket"] = query.get("unix_socket") or query.get("socket")
-    if query.get("ssl", "").lower() in ("1", "true", "required"):
-        params["ssl"] = {}
+    if query.get("ssl_ca") or query.get("ssl-ca"):
+        params["ssl"] = {"ca": query.get("ssl_ca") or query.get("ssl-ca")}  # TLS, server certificate verified
+    elif query.get("ssl", query.get("ssl-mode", "")).lower() in ("1", "true", "required"):
+        # TLS without certificate verification (PyMySQL ignores an empty ssl dict); also what lets
+        # caching_sha2_password (MySQL 8's default) authenticate without the RSA key exchange
+        params["ssl"] = {"check_hostname": False}
     return Target("mysql", params, host=params["host"], port=params["port"],
                   database=params["database"] or "", user=params["user"])
 
