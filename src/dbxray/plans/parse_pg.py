@@ -355,10 +355,12 @@ def _property(top: dict[str, Any], node: dict[str, Any] | None, body: str) -> No
         return
     if key.startswith("Trigger "):
         # "Trigger RI_ConstraintTrigger_a_1 [for constraint child_fkey] [on parent]: time=1.2 calls=3"
-        m = re.match(r"Trigger (\S+)(?: for constraint (\S+))?(?: on (\S+))?: time=([\d.]+) calls=(\d+)", body)
+        # (VERBOSE names the trigger; without it: "Trigger for constraint child_fkey: time=...")
+        m = re.match(r"Trigger(?: (?!for constraint )(\S+))?(?: for constraint (\S+))?(?: on (\S+))?: "
+                     r"time=([\d.]+) calls=(\d+)", body)
         if m:
-            trig = {"Trigger Name": m.group(1), "Relation": m.group(3), "Time": float(m.group(4)),
-                    "Calls": int(m.group(5))}
+            trig = {"Trigger Name": m.group(1) or f"for constraint {m.group(2)}", "Relation": m.group(3),
+                    "Time": float(m.group(4)), "Calls": int(m.group(5))}
             if m.group(2):
                 trig["Constraint Name"] = m.group(2)
             top.setdefault("Triggers", []).append(trig)
