@@ -215,6 +215,9 @@ def test_low_cut_is_not_suggested_and_the_bar_is_configurable(hypo_db):
     assert on_table(hypo_db.advise(), "accounts")
     # a 99.9% bar: a hypothetical index that cuts the cost by ~99.6% is no longer enough
     assert on_table(hypo_db.advise(config={"min_improvement": 0.999}), "accounts") == []
+    # no time budget left: nothing is proven, and the reason is given per statement
+    hurried = hypo_db.advise(config={"max_seconds": 0})
+    assert hurried.findings == [] and any(k.startswith("time budget") for k in hurried.summary["skipped"])
 
 
 def test_without_hypopg_the_suggestion_is_unproven_and_says_how_to_prove_it(plain_db):

@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "write_heavy_ratio": 10.0,  # writing statement calls per reading call that make a table write-heavy
     "write_heavy_improvement": 0.8,  # the bar on write-heavy tables
     "heuristic_max_fraction": 0.05,  # unproven: the index must narrow the scan to this fraction of rows
+    "max_seconds": 120.0,  # time budget for the proof; the heaviest statements are proven first
 }
 
 
@@ -124,6 +125,7 @@ class PostgresAdvisor:
     # -- the run ----------------------------------------------------------------------------------
     def run(self, extra_queries: list[str]) -> Advice:
         started = time.monotonic()
+        self.deadline = started + float(self.o["max_seconds"])
         work = from_snapshot(self.snap, int(self.o["max_statements"]))
         add_user_queries(work, extra_queries)
         if not work.available and not extra_queries:
@@ -268,7 +270,7 @@ class PostgresAdvisor:
 
     # -- proof with HypoPG --------------------------------------------------------------------------
     def prove(self, active: list[Statement], work: Workload, state: HypoState) -> list[Finding]:
-        active = sorted(active, key=lambda s: sorted(s.tables()))  # neighbours share hypothetical indexes
+        active = sorted(active, key=lambda s: (-s.weight, sorted(s.tables())))  # heaviest first
         with hypothetical(self.session, state.schema or "public") as hypo:
             try:
                 provable = self._provable(hypo, active)
@@ -286,6 +288,9 @@ class PostgresAdvisor:
         """Statements whose cost at least halves with every candidate of their tables in place."""
         out = []
         for s in active:
+            if time.monotonic() > self.deadline:
+                s.skip = f"time budget of {float(self.o['max_seconds']):g} s used up (heavier statements went first)"
+                continue
             tables = s.tables()
             hypo.ensure((), tables)
             if not self._before(s):
@@ -343,6 +348,8 @@ class PostgresAdvisor:
         heap: list = []
         results: dict[Candidate, tuple[float, dict[int, float], tuple]] = {}
         for c in affected:
+            if time.monotonic() > self.deadline and results:
+                break  # out of time: choose among what has been measured
             gain, new = evaluate(c)
             results[c] = (gain, new, stamp(c))
             heapq.heappush(heap, (-gain, c.width, next(tie), c))

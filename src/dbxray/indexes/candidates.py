@@ -52,7 +52,8 @@ def candidates_for(access: TableAccess, info: TableInfo, max_columns: int = 3, m
     eq = _by_selectivity(info, eq, kinds, max_columns)
     joins = [c for c in access.columns("join") if ok(c) and c not in eq]
     ranges = [c for c in access.columns("range") if ok(c) and c not in eq]
-    ranges.sort(key=lambda c: selectivity(info, c, "eq"))  # the finest-grained range column first
+    # the finest-grained range column first; among equals, the one in physical order (cheap heap reads)
+    ranges.sort(key=lambda c: (selectivity(info, c, "eq"), -abs(_stat(info, c, "correlation") or 0.0)))
     sort = [c for c, _ in access.sort] if len({d for _, d in access.sort}) <= 1 else []
     sort = [c for c in sort if c not in eq]
     if not all(ok(c) for c in sort):
@@ -93,7 +94,8 @@ def candidates_for(access: TableAccess, info: TableInfo, max_columns: int = 3, m
 
 def _by_selectivity(info: TableInfo, cols: list[str], kinds: dict[str, str], max_columns: int) -> list[str]:
     """Most selective first; stop after a column that already narrows to about one row (PgHero's rule)."""
-    ranked = sorted(cols, key=lambda c: selectivity(info, c, kinds.get(c, "eq")))
+    # ties (same n_distinct) go to the column without a dominant value: its lookups are uniformly cheap
+    ranked = sorted(cols, key=lambda c: (selectivity(info, c, kinds.get(c, "eq")), _stat(info, c, "top_freq") or 0.0))
     out: list[str] = []
     rows = max(info.rows, 1.0)
     for col in ranked[:max_columns]:
@@ -102,6 +104,11 @@ def _by_selectivity(info: TableInfo, cols: list[str], kinds: dict[str, str], max
         if rows <= 1.5:
             break
     return out
+
+
+def _stat(info: TableInfo, column: str, name: str) -> float | None:
+    st = info.stats.get(column)
+    return getattr(st, name) if st else None
 
 
 def covers(index: ExistingIndex, cand: Candidate) -> bool:
