@@ -88,6 +88,11 @@ def render_markdown(report) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _share(value: Any, unit: str = "") -> str:
+    """A hot node's time or share; a plan that did not run has none (its nodes rank by cost)."""
+    return "—" if value is None else f"{_fmt(value)}{unit}"
+
+
 def _plan_section(plan: dict[str, Any]) -> list[str]:
     out = ["## Plan", ""]
     for key in ("total_ms", "planning_ms", "execution_ms", "total_cost"):
@@ -98,7 +103,7 @@ def _plan_section(plan: dict[str, Any]) -> list[str]:
         out += ["", "| node | type | relation | self ms | share |", "|---|---|---|---:|---:|"]
         for n in hot:
             out.append(f"| {n.get('node_id')} | {n.get('node_type')} | {n.get('relation') or ''} | "
-                       f"{_fmt(n.get('self_ms'))} | {_fmt(n.get('self_pct'))}% |")
+                       f"{_share(n.get('self_ms'))} | {_share(n.get('self_pct'), '%')} |")
     tree = plan.get("text_tree")
     if tree:
         out += ["", "```", tree, "```"]
