@@ -36,7 +36,9 @@ def mysql8() -> MyServer:
                     "(MySQL 8 binaries are not installable on this machine)")
     from testcontainers.mysql import MySqlContainer
 
-    container = MySqlContainer("mysql:8.0", username="root", password="test")
+    # mysql_native_password: PyMySQL needs the `cryptography` package (or TLS) for caching_sha2_password
+    container = MySqlContainer("mysql:8.0", username="root", password="test").with_command(
+        "--default-authentication-plugin=mysql_native_password --performance-schema=ON")
     container.start()
     server = MyServer(container.get_container_host_ip(), int(container.get_exposed_port(3306)), "root", "test",
                       label="testcontainers mysql:8.0", owned=container)
