@@ -70,6 +70,7 @@ def test_text_and_markdown(cli_db):
     md = run("--dsn", server.dsn(db), "--format", "markdown", "SELECT * FROM accounts WHERE owner = 7")
     assert md.returncode == 0 and "## Plan" in md.stdout and "CREATE INDEX CONCURRENTLY ON public.accounts (owner);" \
         in md.stdout
+    assert "| Seq Scan | accounts | — | — |" in md.stdout and "None" not in md.stdout  # planned only: no times
 
 
 def test_output_file_and_fail_on(cli_db, tmp_path):
