@@ -40,7 +40,8 @@ def _metrics(node: Node, plan: Plan) -> str:
     if node.analysed:
         if node.never_executed:
             return "never executed"
-        parts.append(f"{node.self_ms or 0.0:,.2f} ms self ({node.self_pct or 0.0:.0f}%)")
+        if node.self_ms is not None:  # none with TIMING OFF
+            parts.append(f"{node.self_ms:,.2f} ms self ({node.self_pct or 0.0:.0f}%)")
         if node.total_ms is not None and node.children:
             parts.append(f"{node.total_ms:,.2f} ms total")
         rows = f"rows {_num(node.actual_rows)} of {_num(node.plan_rows)} est"
