@@ -165,6 +165,16 @@ class PostgresAdvisor:
 
     # -- parse, resolve, candidates -----------------------------------------------------------------
     def prepare(self, work: Workload) -> list[Statement]:
+        """Parse and place every statement, count reads and writes per table, build the candidates."""
+        self._parse_all(work)
+        self._count_calls(work)
+        touched = {a.key for s in work.statements if s.parsed for a in s.parsed.accesses}
+        big = {k for k in touched if self.catalog.tables[k].rows >= self.o["min_rows"]}
+        self.catalog.load_stats(big)
+        self._stats_notes(big)
+        return self._candidates(work, big)
+
+    def _parse_all(self, work: Workload) -> None:
         names: set[tuple[str | None, str]] = set()
         for s in work.statements:
             try:
@@ -173,13 +183,16 @@ class PostgresAdvisor:
                 s.skip = f"not advisable: {exc}"
                 continue
             names |= relation_names(s.node)
-        self.catalog.load(names)
+        self.catalog.load(names)  # one catalog query for every table the workload names
         for s in work.statements:
             if s.node is None:
                 continue
             s.parsed = analyze(s.node, s.text, self.catalog.resolve)
             if not s.parsed.accesses:
                 s.skip = "no user table"
+
+    def _count_calls(self, work: Workload) -> None:
+        """Calls of statements writing vs reading each table, over the same pg_stat_statements window."""
         for s in work.statements:
             if s.parsed is None or s.source == "user":
                 continue
@@ -187,37 +200,34 @@ class PostgresAdvisor:
                 self.write_calls[s.parsed.target] += s.calls or 0
             for key in s.tables() - {s.parsed.target}:
                 self.read_calls[key] += s.calls or 0
-        touched = {a.key for s in work.statements if s.parsed for a in s.parsed.accesses}
-        big = {k for k in touched if self.catalog.tables[k].rows >= self.o["min_rows"]}
-        self.catalog.load_stats(big)
-        self._stats_notes(big)
+
+    def _candidates(self, work: Workload, big: set[tuple[str, str]]) -> list[Statement]:
         active = []
         weight: Counter[Candidate] = Counter()
+        unservable: list[tuple[Statement, list[str]]] = []
         for s in work.statements:
             if s.skip or s.parsed is None:
                 continue
             per_table: dict[tuple[str, str], list[Candidate]] = {}
-            unopt = []
+            unopt = sorted({u for a in s.parsed.accesses for u in a.unoptimizable})
             for a in s.parsed.accesses:
                 info = self.catalog.tables[a.key]
-                unopt.extend(a.unoptimizable)
                 if a.key not in big or info.stats_state == "hidden":
                     continue
-                cands = candidates_for(a, info, int(self.o["max_columns"]), int(self.o["max_include"]),
-                                       select=s.parsed.kind == "SelectStmt")
-                for c in cands:
+                for c in candidates_for(a, info, int(self.o["max_columns"]), int(self.o["max_include"]),
+                                        select=s.parsed.kind == "SelectStmt"):
                     if c not in per_table.setdefault(a.key, []):
                         per_table[a.key].append(c)
                         weight[c] += s.weight
-            if unopt and s.source == "user":
-                self.notes.append(f"{'; '.join(sorted(set(unopt)))}: no plain B-tree index can serve this (a "
-                                  "leading wildcard or a function of the column needs a trigram or expression index)")
+            if unopt and any(a.key in big for a in s.parsed.accesses):
+                unservable.append((s, unopt))
             if not any(per_table.values()):
                 s.skip = "no candidate index: " + ("tables too small or already indexed" if not unopt
                                                   else "predicates no B-tree serves")
                 continue
             self.stmt_cands[id(s)] = per_table
             active.append(s)
+        self._unservable_note(unservable)
         for s in active:
             for key, cands in self.stmt_cands[id(s)].items():
                 pool = self.table_cands.setdefault(key, [])
@@ -227,6 +237,16 @@ class PostgresAdvisor:
             pool.sort(key=lambda c: -weight[c])
             del pool[cap:]
         return active
+
+    def _unservable_note(self, unservable: list[tuple[Statement, list[str]]]) -> None:
+        """Say which heavy statements filter in a way no plain B-tree serves (they need another fix)."""
+        if not unservable:
+            return
+        shown = "; ".join(f"{s.label}: {', '.join(u)}" for s, u in unservable[:3])
+        more = f" (and {len(unservable) - 3} more)" if len(unservable) > 3 else ""
+        self.notes.append(f"{len(unservable)} statement(s) filter in a way no plain B-tree index serves — {shown}"
+                          f"{more}: a leading-wildcard LIKE needs a pg_trgm GIN index, a function of a column an "
+                          "expression index on exactly that expression (or rewrite the predicate)")
 
     def _stats_notes(self, keys: set[tuple[str, str]]) -> None:
         hidden = sorted(f"{k[0]}.{k[1]}" for k in keys if self.catalog.tables[k].stats_state == "hidden")
@@ -243,10 +263,12 @@ class PostgresAdvisor:
         return any(self.catalog.tables[k].partitioned for k in s.tables())
 
     def _plan(self, s: Statement) -> PlanCost | None:
+        """The generic plan's cost; a statement that cannot be planned is skipped with the reason."""
         try:
             return plan_cost(self.session, s.text, self.partitioned(s))
         except Exception as exc:
-            s.skip = "cannot plan: " + " ".join(str(exc).split())[:160]
+            if s.before is None:  # once proven plannable, a later failure must not disqualify it
+                s.skip = "cannot plan: " + " ".join(str(exc).split())[:160]
             return None
 
     def _before(self, s: Statement) -> bool:
