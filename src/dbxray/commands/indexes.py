@@ -103,14 +103,15 @@ def _mysql(session, queries: list[str], verify: bool, tick):
 
 
 def _helped_rows(advice) -> list[dict]:
-    """The statements the advice helps, for the report's statements table."""
+    """The pg_stat_statements statements the advice helps, for the report's statements table."""
+    total = sum(s.total_ms or 0.0 for s in advice.statements if s.source != "user")
     seen, rows = set(), []
     for stmts in advice.helped:
         for s in stmts:
-            if id(s) in seen:
+            if id(s) in seen or s.source == "user" or not s.calls:
                 continue
             seen.add(id(s))
             rows.append({"query_id": s.label, "calls": s.calls, "total_ms": s.total_ms,
-                         "mean_ms": (s.total_ms / s.calls) if s.calls and s.total_ms is not None else None,
-                         "query": " ".join(s.text.split())[:500]})
+                         "share_pct": 100 * (s.total_ms or 0.0) / total if total else 0.0,
+                         "mean_ms": (s.total_ms or 0.0) / s.calls, "query": " ".join(s.text.split())[:500]})
     return sorted(rows, key=lambda r: -(r["total_ms"] or 0))
