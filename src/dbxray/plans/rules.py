@@ -168,9 +168,13 @@ def row_estimate_error(node: Node, ctx: Context) -> Iterable[Finding]:
     where = node.label()
     title = (f"{direction.capitalize()}estimated rows {factor:,.0f}x at {where}: planned "
              f"{node.plan_rows:,.0f}, got {node.actual_rows:,.0f} per loop")
-    recommendation, sql, obj_extra = _estimate_cause(node, ctx, evidence)
-    yield Finding("row_estimate_error", severity, title, _object(node, ctx, **obj_extra), evidence,
-                  recommendation, sql)
+    table_node = node
+    if node.node_type == "Bitmap Index Scan" and node.parent is not None and node.parent.relation:
+        table_node = node.parent  # the index scan's table is named on the heap scan above it
+    recommendation, sql, obj_extra = _estimate_cause(table_node, ctx, evidence)
+    obj = _object(table_node, ctx, **obj_extra)
+    obj.update({"node_id": node.node_id, "node_type": node.node_type, "index": node.index or obj.get("index")})
+    yield Finding("row_estimate_error", severity, title, obj, evidence, recommendation, sql)
 
 
 def _stale(info: dict[str, Any], reltuples: float, mods: float) -> bool:
