@@ -90,6 +90,11 @@ def test_ranges_between_any_and_like_prefix(catalog):
                             ("blog_id", "in"), ("title", "range")]
 
 
+def test_row_comparisons(catalog):
+    got = uses(catalog, "SELECT 1 FROM posts WHERE (blog_id, user_id) = ($1, $2) AND (created_at, id) < ($3, $4)")
+    assert got["posts"] == [("blog_id", "eq"), ("user_id", "eq"), ("created_at", "range")]
+
+
 def test_what_no_btree_serves_is_kept_apart(catalog):
     a = access(catalog, "SELECT 1 FROM posts WHERE lower(title) = $1 AND title LIKE '%x' AND "
                         "created_at::date = $2 AND user_id = $3", "posts")
@@ -112,3 +117,39 @@ def test_unknown_tables_and_non_queries(catalog):
     for bad in ("VACUUM posts", "SET work_mem = '1MB'", "SELECT 1; SELECT 2", "SELEC 1"):
         with pytest.raises(ValueError):
             parse(bad)
+
+
+ODD_BUT_REAL = [
+    "SELECT DISTINCT ON (user_id) * FROM posts ORDER BY user_id, created_at DESC",
+    "SELECT p.*, row_number() OVER (PARTITION BY blog_id ORDER BY id) FROM posts p WHERE blog_id = $1",
+    "SELECT * FROM blogs b, LATERAL (SELECT * FROM posts p WHERE p.blog_id = b.id LIMIT 3) x WHERE b.owner_id = $1",
+    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < $1) SELECT * FROM r",
+    "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) v(id, name) JOIN posts ON posts.id = v.id",
+    "SELECT blog_id, user_id, count(*) FROM posts GROUP BY GROUPING SETS ((blog_id), (user_id))",
+    "SELECT * FROM posts WHERE (blog_id, user_id) = ($1, $2) AND CASE WHEN id > 0 THEN true END",
+    "SELECT * FROM posts WHERE coalesce(deleted_at, created_at) > now() - interval '1 day'",
+    "INSERT INTO comments (id, post_id, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id",
+    "UPDATE posts SET title = s.t FROM (SELECT id, 'x' AS t FROM blogs WHERE owner_id = $1) s "
+    "WHERE posts.blog_id = s.id",
+    "DELETE FROM comments WHERE post_id IN (SELECT id FROM posts WHERE user_id = $1) RETURNING *",
+    "SELECT * FROM generate_series(1, 10) g JOIN posts ON posts.id = g",
+    "SELECT * FROM posts TABLESAMPLE SYSTEM (1) WHERE user_id = 1 FOR UPDATE SKIP LOCKED",
+    "SELECT * FROM posts ORDER BY created_at + interval '1 day' LIMIT 5",
+    "SELECT (SELECT max(id) FROM comments c WHERE c.post_id = p.id) FROM posts p WHERE p.id = ANY($1::int[])",
+    "SELECT * FROM posts WHERE NOT (user_id = 1) OR blog_id IS NOT NULL",
+    "MERGE INTO comments c USING posts p ON c.post_id = p.id WHEN MATCHED THEN DO NOTHING",
+]
+
+
+@pytest.mark.parametrize("sql", ODD_BUT_REAL)
+def test_real_world_shapes_never_crash_the_parser(catalog, sql):
+    try:
+        node = parse(sql)
+    except ValueError:
+        assert sql.startswith("MERGE")  # not a query the advisor plans
+        return
+    catalog.load(relation_names(node))
+    parsed = analyze(node, sql, catalog.resolve)
+    for a in parsed.accesses:
+        assert (a.schema, a.table) in catalog.tables and all(u.column in catalog.tables[a.key].columns
+                                                             for u in a.uses)

@@ -501,6 +501,12 @@ class _Analyzer:
     def _comparison(self, expr: Any, op: str, scope: _Scope) -> None:
         from pglast import ast
 
+        if isinstance(expr.lexpr, ast.RowExpr) and isinstance(expr.rexpr, ast.RowExpr):
+            # (a, b) = ($1, $2) is a = $1 AND b = $2; (a, b) > ($1, $2) (keyset paging) ranges over a first
+            pairs = list(zip(expr.lexpr.args or (), expr.rexpr.args or ()))
+            for lhs, rhs in pairs if op == "=" else pairs[:1]:
+                self._comparison(ast.A_Expr(kind=expr.kind, name=expr.name, lexpr=lhs, rexpr=rhs), op, scope)
+            return
         left, right = self.column(expr.lexpr, scope), self.column(expr.rexpr, scope)
         if left and right:
             if op == "=" and left[0] is not right[0]:
