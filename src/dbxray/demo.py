@@ -117,12 +117,16 @@ def seed(conn_or_dsn: Any, cluster: bool = True, progress: Callable[[str], None]
                 continue
             if progress:
                 progress(sf.name)
+            failed = False
             for stmt in split_statements(sf.path.read_text(encoding="utf-8")):
                 try:
                     conn.execute(stmt)
                 except psycopg.Error:
                     if not sf.expect_error:
                         raise
+                    failed = True
+            if sf.expect_error and not failed:  # the planted failure did not happen: nothing was planted
+                raise RuntimeError(f"{sf.path.name} was meant to fail and plant a problem, but it succeeded")
     finally:
         if own:
             conn.close()
@@ -410,19 +414,30 @@ def main(argv: list[str] | None = None) -> int:
     def say(msg: str) -> None:
         print(f"dbxray demo: {msg}", file=sys.stderr, flush=True)
 
-    if args.action == "seed":
-        seed(args.dsn, cluster=not args.no_cluster, progress=lambda name: say(f"seeding: {name}"))
-    elif args.action == "workload":
-        say(f"running the shop's workload for {args.seconds:g} s")
-        stats = run_workload(args.dsn, args.seconds)
-        say(f"{stats.statements} statements in {stats.seconds:.1f} s" +
-            (f"; errors: {'; '.join(stats.errors)}" if stats.errors else ""))
-        return 1 if stats.errors else 0
-    else:
-        with incidents(args.dsn) as info:
-            say(f"holding: idle in transaction {info.idle_pids}, pid {info.waiter_pid} blocked by "
-                f"{info.blocker_pid}, for {args.seconds:g} s")
-            time.sleep(args.seconds)
+    import psycopg
+
+    try:
+        if args.action == "seed":
+            seed(args.dsn, cluster=not args.no_cluster, progress=lambda name: say(f"seeding: {name}"))
+        elif args.action == "workload":
+            say(f"running the shop's workload for {args.seconds:g} s")
+            stats = run_workload(args.dsn, args.seconds)
+            say(f"{stats.statements} statements in {stats.seconds:.1f} s" +
+                (f"; errors: {'; '.join(stats.errors)}" if stats.errors else ""))
+            return 1 if stats.errors else 0
+        else:
+            with incidents(args.dsn) as info:
+                say(f"holding: idle in transaction {info.idle_pids}, pid {info.waiter_pid} blocked by "
+                    f"{info.blocker_pid}, for {args.seconds:g} s")
+                time.sleep(args.seconds)
+    except (psycopg.Error, RuntimeError) as exc:
+        from dbxray.connect import redact
+
+        say(f"error: {redact(' '.join(str(exc).split()), args.dsn)}")
+        return 2
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
     return 0
 
 
