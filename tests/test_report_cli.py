@@ -95,7 +95,8 @@ def test_snapshot_round_trip_and_interval_report(shop, tmp_path):
     # the same report from the saved snapshot, without a server
     online = json.loads(live.stdout)
     offline = json.loads(cli("report", "--format", "json", "--snapshot", str(first)).stdout)
-    assert offline["findings"] == online["findings"]
+    # a snapshot has no session: the live analysis (plans, index proofs) is not repeated offline
+    assert offline["findings"] == [f for f in online["findings"] if "analysis" not in f["evidence"]]
     assert offline["summary"]["statements"] == online["summary"]["statements"]
     with pg.connect(name) as conn:
         for i in range(40):

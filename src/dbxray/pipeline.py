@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dbxray.collect import ProgressFn, run_collectors
-from dbxray.connect import Limits, connect
+from dbxray.connect import Limits, Session, connect
 from dbxray.snapshot import Snapshot
 
 
@@ -27,3 +27,19 @@ def analyze_snapshot(snapshot: Snapshot, config: Any = None, baseline: Snapshot 
 
     config = config if config is not None else Config()
     return build_report(snapshot, config=config, baseline=baseline)
+
+
+def live_report(session: Session, config: Any = None, baseline: Snapshot | None = None,
+                progress: ProgressFn | None = None) -> tuple[Snapshot, Any]:
+    """Everything ``dbxray report`` does on an open session: collect, check, then plan the top
+    statements and prove index advice while the session is still open."""
+    from dbxray.config import Config
+    from dbxray.enrich import enrich
+
+    config = config if config is not None else Config()
+    snap = run_collectors(session, progress=progress)
+    report = analyze_snapshot(snap, config=config, baseline=baseline)
+    if progress:
+        progress("plans and index advice")
+    enrich(report, session, snap, config)
+    return snap, report

@@ -37,44 +37,78 @@ def report(
                                  "interval since the last run and what changed, then save this one there.",
                                  file_okay=False),
     snapshot: Path = typer.Option(None, "--snapshot", help="Report from a saved snapshot instead of "
-                                  "connecting.", dir_okay=False),
+                                  "connecting (rule checks only: no plans, no index proof).", dir_okay=False),
     statement_timeout: float = StatementTimeoutOption,
     connect_timeout: int = ConnectTimeoutOption,
     no_progress: bool = typer.Option(False, "--no-progress", help="No spinner on stderr."),
     allow_partial: bool = AllowPartialOption,
 ) -> None:
     """Collect statistics from a live database and report what is slow, why, and the fix."""
+    import sys
+
     from dbxray.config import load_config
-    from dbxray.connect import Limits
-    from dbxray.pipeline import analyze_snapshot, collect_snapshot
+    from dbxray.connect import Limits, connect
+    from dbxray.pipeline import analyze_snapshot, live_report
     from dbxray.report import render
     from dbxray.snapshot import Snapshot
 
     cfg = load_config(config)
+    base = Snapshot.load(baseline) if baseline else None
     if snapshot:
         snap = Snapshot.load(snapshot)
+        previous = _previous(history, snap)
+        rep = analyze_snapshot(snap, config=cfg, baseline=base or previous)
     else:
         limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
-        with progress("collecting", enabled=not no_progress) as tick:
-            snap = collect_snapshot(dsn, limits=limits, progress=tick)
+        with connect(dsn, limits) as session, progress("collecting", enabled=not no_progress) as tick:
+            # the baseline of a --history run is only known once we know which database this is
+            snap, rep = live_report(session, cfg, base, tick) if not history else _history_run(
+                session, cfg, base, history, tick)
+            previous = rep.extra.pop("_previous", None)
     if save:
         snap.save(save)
-    base = Snapshot.load(baseline) if baseline else None
-    previous = None
     if history:
-        from dbxray import history as hist
-
-        history.mkdir(parents=True, exist_ok=True)
-        previous = hist.previous_snapshot(history, snap)
-        base = base or previous
-    rep = analyze_snapshot(snap, config=cfg, baseline=base)
-    if history:
-        if previous is not None:
-            before = analyze_snapshot(previous, config=cfg)
-            rep.summary["changes"] = hist.changes(rep.findings, before.findings, previous.collected_at)
-        snap.save(hist.snapshot_path(history, snap))
-    import sys
-
+        _record_history(history, snap, rep, previous, cfg)
     color = fmt == Format.text and output is None and sys.stdout.isatty()
     emit(render(rep, fmt.value, color=color), output)
     exit_for(rep, fail_on, allow_partial)
+
+
+def _previous(history: Path | None, snap):
+    if not history:
+        return None
+    from dbxray.history import previous_snapshot
+
+    history.mkdir(parents=True, exist_ok=True)
+    return previous_snapshot(history, snap)
+
+
+def _history_run(session, cfg, base, history: Path, tick):
+    """Collect, then find the previous run of this database, then analyse the interval since it."""
+    from dbxray.collect import run_collectors
+    from dbxray.enrich import enrich
+    from dbxray.pipeline import analyze_snapshot
+
+    snap = run_collectors(session, progress=tick)
+    previous = _previous(history, snap)
+    rep = analyze_snapshot(snap, config=cfg, baseline=base or previous)
+    tick("plans and index advice")
+    enrich(rep, session, snap, cfg)
+    rep.extra["_previous"] = previous
+    return snap, rep
+
+
+def _record_history(history: Path, snap, rep, previous, cfg) -> None:
+    """Say what changed since the previous run, then keep this run (with its findings) for the next one."""
+    from dbxray import history as hist
+    from dbxray.findings import Finding
+    from dbxray.pipeline import analyze_snapshot
+
+    if previous is not None:
+        saved = previous.meta.get("report_findings")
+        before = ([Finding.from_dict(f) for f in saved] if saved is not None
+                  else analyze_snapshot(previous, config=cfg).findings)
+        rep.summary["changes"] = hist.changes(rep.findings, before, previous.collected_at)
+    snap.meta["report_findings"] = [f.to_dict() for f in rep.findings]
+    history.mkdir(parents=True, exist_ok=True)
+    snap.save(hist.snapshot_path(history, snap))
