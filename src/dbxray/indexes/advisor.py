@@ -321,6 +321,7 @@ class PostgresAdvisor:
             names = hypo.ensure(wanted, tables)
             best = self._plan(s)
             if best is None:
+                s.skip = "cannot plan with the hypothetical indexes"
                 continue
             s.all_used = {names[n] for n in best.indexes if n in names}
             if not s.all_used:
@@ -409,11 +410,16 @@ class PostgresAdvisor:
             if p is None:
                 continue
             used = [names[n] for n in p.indexes if n in names]
-            for c in dict.fromkeys(used):
-                if p.cost <= (1 - self.bar(self.catalog.tables[c.key])) * s.before.cost:
-                    helped.setdefault(c, []).append(_Helped(s, s.before.cost, p.cost))
+            kept = [c for c in dict.fromkeys(used)
+                    if p.cost <= (1 - self.bar(self.catalog.tables[c.key])) * s.before.cost]
+            for c in kept:
+                helped.setdefault(c, []).append(_Helped(s, s.before.cost, p.cost))
             if not used:
                 s.skip = "no chosen index is used in the final plan"
+            elif not kept:
+                heavy = any(self.write_heavy(self.catalog.tables[c.key]) for c in used)
+                s.skip = (f"the chosen indexes cut its estimated cost by only {100 * (1 - p.cost / s.before.cost):.0f}%"
+                          + (" (write-heavy table: a higher bar)" if heavy else ""))
         return helped
 
     # -- without HypoPG -----------------------------------------------------------------------------
