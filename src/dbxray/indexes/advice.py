@@ -48,9 +48,9 @@ def missing_index_finding(cand: Candidate, info: TableInfo, rows: list[Any], wor
     }
     n = len(rows)
     if proven:
-        title = f"Missing index on {where} ({cols}): {n} statement(s) {100 * cut:.0f}% cheaper"
+        title = f"Missing index on {where} ({cols}): {n} statement(s) {_pct(cut)} cheaper"
         advice = (f"Create this index: with it the planner's estimated cost of {n} statement(s) drops by "
-                  f"{100 * cut:.0f}% ({before:,.0f} -> {after:,.0f})")
+                  f"{_pct(cut)} ({before:,.0f} -> {after:,.2f})")
         if total_ms:
             advice += f"; they took {total_ms:,.0f} ms in total" + (f" ({share:.1f}% of all statement time)"
                                                                    if share is not None else "")
@@ -83,6 +83,12 @@ def missing_index_finding(cand: Candidate, info: TableInfo, rows: list[Any], wor
         recommendation=advice,
         sql=cand.ddl(concurrently=not info.partitioned) + ";",
     )
+
+
+def _pct(fraction: float) -> str:
+    """99.6% stays 99.6% (never a rounded-up "100%": the statement still costs something)."""
+    pct = 100 * fraction
+    return f"{pct:.0f}%" if pct < 99.5 else f"{min(pct, 99.9):.1f}%"
 
 
 def _round(value: float | None) -> float | None:
