@@ -94,9 +94,9 @@ def _mysql(session, queries: list[str], verify: bool, tick):
                        "that is rolled back")
     try:
         from dbxray.indexes import mysql_advisor
-    except ImportError:
+    except Exception as exc:  # missing, or broken in this build: say so in one line
         raise BadInput("index advice for MySQL/MariaDB is not available in this dbxray build "
-                       "(dbxray.indexes.mysql_advisor is missing)") from None
+                       f"(dbxray.indexes.mysql_advisor: {exc.__class__.__name__})") from None
     snap = run_collectors(session, only=getattr(mysql_advisor, "COLLECTORS", None), progress=tick)
     tick("advising")
     return list(mysql_advisor.advise_mysql(session, snap, queries)), snap
