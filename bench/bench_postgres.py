@@ -125,16 +125,29 @@ def run_statements(dsn: str, tables: int, statements: int, calls: int = 2) -> No
 
 # -- measuring ------------------------------------------------------------------------------------
 
+TIME_BIN = "/usr/bin/time"
+
+
+def clean_start(args: list[str]) -> list[str]:
+    """Start ``args`` from a tiny process: a forked child's ru_maxrss starts at its parent's RSS
+    (the copied address space), which would charge this script's memory to the measured program."""
+    return [TIME_BIN, "-f", "", *args] if os.path.exists(TIME_BIN) else args
+
+
 def timed_process(args: list[str], env: dict | None = None) -> tuple[float, float, int, str]:
-    """(wall seconds, peak RSS in MB, exit code, stderr) of one child process, via wait4."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """(wall seconds, peak RSS in MB, exit code, stderr) of one process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as rss:
+        wrapped = [TIME_BIN, "-f", "%M", "-o", rss.name, *args] if os.path.exists(TIME_BIN) else args
         t0 = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(wrapped, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        return wall, usage.ru_maxrss / 1024, proc.returncode, err.read().decode(errors="replace")
+        text = rss.read().strip().splitlines()
+        peak_kb = int(text[-1]) if wrapped is not args and text and text[-1].isdigit() else usage.ru_maxrss
+        return wall, peak_kb / 1024, proc.returncode, err.read().decode(errors="replace")
 
 
 def chosen_collectors(dsn: str) -> list[tuple[str, Path]]:
@@ -345,8 +358,8 @@ def main() -> int:
         log("measuring")
         m = measure(dsn, psql, args.runs)
         # a fresh process, so its peak RSS belongs to the report alone
-        bd = json.loads(subprocess.run([sys.executable, __file__, "--breakdown", dsn], capture_output=True,
-                                       text=True, check=True).stdout)
+        bd = json.loads(subprocess.run(clean_start([sys.executable, __file__, "--breakdown", dsn]),
+                                       capture_output=True, text=True, check=True).stdout)
         v = verdict(m)
         print_table(built, m, v, bd)
         with psycopg.connect(dsn) as conn:
