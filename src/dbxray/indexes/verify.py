@@ -49,29 +49,36 @@ def verify_findings(session: Any, findings: list[Finding], helped: list[list[Any
     from dbxray.indexes.catalog import Catalog
 
     catalog = Catalog(session)
+    # parameter values first, read-only and under the session's own limits
+    calls = [[_call_of(session, catalog, s) for s in stmts[:max_statements]] for stmts in helped]
+    bound = str(max(1, int(statement_timeout * 1000)))
     with session.rolled_back(read_write=True):
-        session.set_local("statement_timeout", str(max(1, int(statement_timeout * 1000))))
         session.set_local("lock_timeout", str(max(1, int(lock_timeout * 1000))))
-        for finding, stmts in zip(findings, helped):
-            _verify_one(session, catalog, finding, stmts[:max_statements], runs)
+        for finding, stmts, stmt_calls in zip(findings, helped, calls):
+            _verify_one(session, finding, stmts[:max_statements], stmt_calls, runs, bound)
 
 
-def _verify_one(session: Any, catalog: Any, finding: Finding, stmts: list[Any], runs: int) -> None:
+def _verify_one(session: Any, finding: Finding, stmts: list[Any], calls: list[tuple], runs: int,
+                bound: str) -> None:
+    """Measure, build, measure, roll back to the savepoint. Only the measured statements and the build
+    run under the --verify statement_timeout; the bookkeeping around them keeps the session's own."""
     obj, ev = finding.object, finding.evidence
     cand = Candidate(obj["schema"], obj["table"], tuple(obj["columns"]), tuple(ev.get("include") or ()))
     ev["verified"] = False
+    default = str(session.scalar("SELECT current_setting('statement_timeout')"))
     session.query("SAVEPOINT dbxray_verify_index")
     try:
-        calls = [_call_of(session, catalog, s) for s in stmts]
-        before = [_measure(session, call, runs) for call in calls]
+        before = [_measure(session, call, runs, bound) for call in calls]
         started = time.monotonic()
         try:
+            session.set_local("statement_timeout", bound)
             session.query(cand.ddl(concurrently=False))
+            session.set_local("statement_timeout", default)
         except Exception as exc:
             ev["verify_error"] = "index build failed: " + _why(exc)
             return
         ev["verify_build_ms"] = round((time.monotonic() - started) * 1000, 1)
-        after = [_measure(session, call, runs) for call in calls]
+        after = [_measure(session, call, runs, bound) for call in calls]
     finally:
         _rollback_to(session, "dbxray_verify_index")
     ev["verify_query_ids"] = [s.label for s in stmts]
@@ -133,14 +140,17 @@ def _value_for(catalog: Any, stmt: Any, number: int) -> str | None:
     return None
 
 
-def _measure(session: Any, call: tuple[str, list[str], dict], runs: int) -> tuple[float | None, str | None]:
-    """Best execution time (ms) of ``runs`` EXPLAIN ANALYZE runs, each rolled back to a savepoint."""
+def _measure(session: Any, call: tuple[str, list[str], dict], runs: int,
+             bound: str) -> tuple[float | None, str | None]:
+    """Best execution time (ms) of ``runs`` EXPLAIN ANALYZE runs, each rolled back to a savepoint
+    (which also undoes its SET LOCAL statement_timeout)."""
     text, args, _ = call
     best: float | None = None
     for _ in range(max(runs, 1)):
         error = None
         session.query("SAVEPOINT dbxray_verify_run")
         try:
+            session.set_local("statement_timeout", bound)
             if args:
                 session.query(f"PREPARE {PREPARED} AS {text}")
                 sql = f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {PREPARED}({', '.join(args)})"
