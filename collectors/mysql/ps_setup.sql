@@ -15,5 +15,5 @@ SELECT @@performance_schema AS performance_schema,
        (SELECT ENABLED FROM performance_schema.setup_instruments WHERE NAME = 'wait/io/table/sql/handler')
          AS table_io_instrument,
        (SELECT COUNT(*) FROM performance_schema.events_statements_summary_by_digest) AS digests,
-       (SELECT COALESCE(SUM(COUNT_STAR), 0) FROM performance_schema.events_statements_summary_by_digest
+       (SELECT CAST(COALESCE(SUM(COUNT_STAR), 0) AS UNSIGNED) FROM performance_schema.events_statements_summary_by_digest
          WHERE DIGEST IS NULL) AS digest_overflow_calls

@@ -21,11 +21,14 @@ SELECT t.TABLE_SCHEMA AS `schema`,
        pk.TABLE_NAME IS NOT NULL AS has_primary_key
 FROM information_schema.TABLES t
 LEFT JOIN (
+  -- GROUP BY keeps this derived table materialized: merged into the outer query, MariaDB would
+  -- scan STATISTICS of every database once per table (10 s instead of 1 s on 5,000 tables)
   SELECT TABLE_SCHEMA, TABLE_NAME
   FROM information_schema.STATISTICS
   WHERE INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1
     AND (TABLE_SCHEMA = @dbxray_db
          OR (@dbxray_db IS NULL AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')))
+  GROUP BY TABLE_SCHEMA, TABLE_NAME
 ) pk ON pk.TABLE_SCHEMA = t.TABLE_SCHEMA AND pk.TABLE_NAME = t.TABLE_NAME
 WHERE t.TABLE_TYPE = 'BASE TABLE'
   AND (t.TABLE_SCHEMA = @dbxray_db

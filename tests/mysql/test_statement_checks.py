@@ -31,16 +31,16 @@ def test_slow_query_hit_and_near_miss(shop):
     my, db = shop
     workload(my, db, [("SELECT SUM(amount) FROM orders WHERE customer_id = %s", (5,)),  # full scan
                       ("SELECT name FROM customers WHERE id = %s", (5,))], repeat=25)  # PK lookup
-    rep = report(my.dsn(db), slow_query={"mean_ms": 2.0, "min_calls": 20})
+    rep = report(my.dsn(db), slow_query={"mean_ms": 1.0, "min_calls": 20})
     hits = findings(rep, "slow_query")
     slow = _about(hits, "`customer_id` = ?")
     assert len(slow) == 1, [f.title for f in hits]
-    assert slow[0].evidence["calls"] == 25 and slow[0].evidence["mean_ms"] >= 2.0
+    assert slow[0].evidence["calls"] == 25 and slow[0].evidence["mean_ms"] >= 1.0
     assert slow[0].evidence["source"] == "performance_schema"
     assert slow[0].evidence["rows_examined_per_call"] >= 20000
     assert not _about(hits, "FROM `customers` WHERE ID = ?")
     # near miss: the same statement with fewer calls than min_calls is not reported
-    rep = report(my.dsn(db), slow_query={"mean_ms": 2.0, "min_calls": 26})
+    rep = report(my.dsn(db), slow_query={"mean_ms": 1.0, "min_calls": 26})
     assert not _about(findings(rep, "slow_query"), "`customer_id` = ?")
 
 

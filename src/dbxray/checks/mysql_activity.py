@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbxray.checks import check
-from dbxray.checks._util import human_seconds, records, short_query
-from dbxray.checks.mysql_common import parse_lock_table, setting_num, status, user_sessions
+from dbxray.checks._util import human_seconds, short_query
+from dbxray.checks.mysql_common import parse_lock_table, records, setting_num, status, user_sessions
 from dbxray.findings import Finding
 
 ENGINES = ("mysql",)

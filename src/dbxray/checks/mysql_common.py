@@ -12,12 +12,40 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from dbxray.checks._util import records
-
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 PS_SOURCE = "performance_schema"
 SLOW_LOG_SOURCE = "mysql.slow_log"
 USERSTAT_SOURCE = "information_schema.INDEX_STATISTICS (userstat)"
+
+
+_MEMO: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+def memo(frame: Any, kind: str, build: Any) -> Any:
+    """``build()`` once per collected frame: a 5,000-table schema decodes its 15,000 indexes once,
+    not once per check. Keyed by the frame object itself (kept alive by the entry, so an id is never
+    reused while cached); callers must treat the result as read-only."""
+    key = (id(frame), kind)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is frame:
+        return hit[1]
+    value = build()
+    if len(_MEMO) > 64:
+        _MEMO.clear()
+    _MEMO[key] = (frame, value)
+    return value
+
+
+def records(df: Any) -> list[dict[str, Any]]:
+    """Rows as plain dicts, missing values as None (vectorized; read-only, shared between checks)."""
+    if df is None or df.empty:
+        return []
+
+    def build() -> list[dict[str, Any]]:
+        obj = df.astype(object)
+        return obj.where(obj.notna(), None).to_dict("records")
+
+    return memo(df, "records", build)
 
 
 def json_list(value: Any) -> list:
@@ -65,13 +93,16 @@ def setting_num(snap: Any, name: str) -> float | None:
 
 def status(snap: Any) -> dict[str, float]:
     """Global status counters as numbers (lower-case names)."""
-    out: dict[str, float] = {}
-    for r in records(snap["status"]):
-        try:
-            out[str(r["name"]).lower()] = float(r["value"])
-        except (TypeError, ValueError):
-            continue
-    return out
+    def build() -> dict[str, float]:
+        out: dict[str, float] = {}
+        for r in records(snap["status"]):
+            try:
+                out[str(r["name"]).lower()] = float(r["value"])
+            except (TypeError, ValueError):
+                continue
+        return out
+
+    return memo(snap["status"], "status", build)
 
 
 def uptime_s(snap: Any) -> float | None:
@@ -104,7 +135,8 @@ def statements(snap: Any) -> tuple[Any, str | None]:
 
 
 def tables(snap: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(r["schema"], r["table"]): r for r in records(snap["tables"])}
+    frame = snap["tables"]
+    return memo(frame, "tables", lambda: {(r["schema"], r["table"]): r for r in records(frame)})
 
 
 def _base_table(name: str) -> str:
@@ -113,18 +145,26 @@ def _base_table(name: str) -> str:
 
 
 def index_sizes(snap: Any) -> dict[tuple[str, str, str], float]:
-    out: dict[tuple[str, str, str], float] = {}
-    for r in records(snap["index_sizes"]):
-        key = (r["schema"], _base_table(r["table"]), r["index"])
-        out[key] = out.get(key, 0.0) + float(r.get("index_bytes") or 0)
-    return out
+    def build() -> dict[tuple[str, str, str], float]:
+        out: dict[tuple[str, str, str], float] = {}
+        for r in records(snap["index_sizes"]):
+            key = (r["schema"], _base_table(r["table"]), r["index"])
+            out[key] = out.get(key, 0.0) + float(r.get("index_bytes") or 0)
+        return out
+
+    return memo(snap["index_sizes"], "index_sizes", build)
 
 
 def indexes(snap: Any) -> list[dict[str, Any]]:
     """One dict per index with decoded key parts (``columns``, ``sub_parts``, ...) and its size."""
+    return memo(snap["indexes"], "indexes", lambda: _decode_indexes(snap))
+
+
+def _decode_indexes(snap: Any) -> list[dict[str, Any]]:
     sizes = index_sizes(snap)
     out = []
-    for r in records(snap["indexes"]):
+    for row in records(snap["indexes"]):
+        r = dict(row)
         r["columns"] = json_list(r.get("columns"))
         r["sub_parts"] = json_list(r.get("sub_parts"))
         r["cardinalities"] = json_list(r.get("cardinalities"))
@@ -140,10 +180,13 @@ def indexes(snap: Any) -> list[dict[str, Any]]:
 
 
 def indexes_by_table(snap: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for ix in indexes(snap):
-        out.setdefault((ix["schema"], ix["table"]), []).append(ix)
-    return out
+    def build() -> dict[tuple[str, str], list[dict[str, Any]]]:
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for ix in indexes(snap):
+            out.setdefault((ix["schema"], ix["table"]), []).append(ix)
+        return out
+
+    return memo(snap["indexes"], "indexes_by_table", build)
 
 
 def key_parts(ix: dict[str, Any]) -> list[tuple]:
@@ -159,12 +202,16 @@ def key_parts(ix: dict[str, Any]) -> list[tuple]:
 
 
 def foreign_keys(snap: Any) -> list[dict[str, Any]]:
-    out = []
-    for r in records(snap["foreign_keys"]):
-        r["columns"] = json_list(r.get("columns"))
-        r["referenced_columns"] = json_list(r.get("referenced_columns"))
-        out.append(r)
-    return out
+    def build() -> list[dict[str, Any]]:
+        out = []
+        for row in records(snap["foreign_keys"]):
+            r = dict(row)
+            r["columns"] = json_list(r.get("columns"))
+            r["referenced_columns"] = json_list(r.get("referenced_columns"))
+            out.append(r)
+        return out
+
+    return memo(snap["foreign_keys"], "foreign_keys", build)
 
 
 def parse_lock_table(text: Any) -> tuple[str | None, str | None]:
@@ -246,9 +293,12 @@ def drop_index_sql(snap: Any, ix: dict[str, Any], hide_first: bool = True) -> st
 
 def index_reads(snap: Any) -> dict[tuple[str, str, str | None], dict[str, float]]:
     """performance_schema I/O per (schema, table, index); index None is the full-scan/insert row."""
-    out: dict[tuple[str, str, str | None], dict[str, float]] = {}
-    for r in records(snap["index_usage"]):
-        out[(r["schema"], r["table"], r.get("index"))] = {
-            "io_count": float(r.get("io_count") or 0), "reads": float(r.get("reads") or 0),
-            "updates": float(r.get("updates") or 0), "deletes": float(r.get("deletes") or 0)}
-    return out
+    def build() -> dict[tuple[str, str, str | None], dict[str, float]]:
+        out: dict[tuple[str, str, str | None], dict[str, float]] = {}
+        for r in records(snap["index_usage"]):
+            out[(r["schema"], r["table"], r.get("index"))] = {
+                "io_count": float(r.get("io_count") or 0), "reads": float(r.get("reads") or 0),
+                "updates": float(r.get("updates") or 0), "deletes": float(r.get("deletes") or 0)}
+        return out
+
+    return memo(snap["index_usage"], "index_reads", build)

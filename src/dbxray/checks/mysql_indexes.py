@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbxray.checks import check
-from dbxray.checks._util import human_bytes, human_seconds, records
+from dbxray.checks._util import human_bytes, human_seconds
 from dbxray.checks.mysql_common import (
     PS_SOURCE,
     USERSTAT_SOURCE,
@@ -23,7 +23,9 @@ from dbxray.checks.mysql_common import (
     index_reads,
     indexes_by_table,
     key_parts,
+    memo,
     performance_schema_on,
+    records,
     setting,
     tables,
     truthy,
@@ -102,6 +104,10 @@ def redundancies(snap: Any) -> list[dict[str, Any]]:
     it, and for "clustered" the shortened column list. Exact duplicates keep the primary,
     then a unique key that enforces something, then the alphabetically first name.
     """
+    return memo(snap["indexes"], "redundancies", lambda: _redundancies(snap))
+
+
+def _redundancies(snap: Any) -> list[dict[str, Any]]:
     tabs = tables(snap)
     out: list[dict[str, Any]] = []
     for (schema, table), ixs in sorted(indexes_by_table(snap).items()):

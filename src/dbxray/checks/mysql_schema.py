@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbxray.checks import check
-from dbxray.checks._util import human_bytes, records
-from dbxray.checks.mysql_common import foreign_keys, indexes_by_table, setting, tables, truthy
+from dbxray.checks._util import human_bytes
+from dbxray.checks.mysql_common import foreign_keys, indexes_by_table, records, setting, tables, truthy
 from dbxray.findings import Finding
 from dbxray.quoting import mysql_ident
 
@@ -15,10 +15,9 @@ ENGINES = ("mysql",)
 
 
 def _columns(snap: Any) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
-    out: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-    for r in records(snap["columns"]):
-        out.setdefault((r["schema"], r["table"]), {})[str(r["column"]).lower()] = r
-    return out
+    from dbxray.indexes.mysql_advisor import columns_by_table
+
+    return columns_by_table(snap)
 
 
 @check("missing_primary_key", "schema", engines=ENGINES, min_rows=0)

@@ -12,8 +12,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbxray.checks import check
-from dbxray.checks._util import human_bytes, records
-from dbxray.checks.mysql_common import has_process, performance_schema_on, server_row, setting, setting_num, status
+from dbxray.checks._util import human_bytes
+from dbxray.checks.mysql_common import (
+    has_process,
+    performance_schema_on,
+    records,
+    server_row,
+    setting,
+    setting_num,
+    status,
+)
 from dbxray.findings import Finding
 from dbxray.quoting import mysql_ident
 
@@ -128,7 +136,7 @@ def _statistics_sources(snap: Any) -> Iterator[Finding]:
             "UPDATE performance_schema.setup_instruments SET ENABLED = 'YES', TIMED = 'YES'\n"
             " WHERE NAME = 'wait/io/table/sql/handler';",
             current="NO")
-    overflow = row.get("digest_overflow_calls") or 0
+    overflow = float(row.get("digest_overflow_calls") or 0)
     if overflow:
         size = row.get("digests_size")
         yield _finding(

@@ -11,8 +11,8 @@ from typing import Any
 
 from dbxray import summary as summ
 from dbxray.checks import check
-from dbxray.checks._util import human_bytes, records, short_query
-from dbxray.checks.mysql_common import PS_SOURCE, setting_num, statements
+from dbxray.checks._util import human_bytes, short_query
+from dbxray.checks.mysql_common import PS_SOURCE, records, setting_num, statements
 from dbxray.findings import Finding
 
 ENGINES = ("mysql",)

@@ -346,19 +346,25 @@ def _real_table(columns: dict, schema: str | None, name: str) -> tuple[str, str]
 
 def columns_by_table(snap: Any) -> dict[tuple[str, str], dict[str, dict]]:
     """{(schema, table): {lower column name: column row}} from the ``columns`` collector."""
-    from dbxray.checks._util import records
+    from dbxray.checks.mysql_common import memo, records
 
-    out: dict[tuple[str, str], dict[str, dict]] = {}
-    for r in records(snap["columns"]):
-        out.setdefault((r["schema"], r["table"]), {})[str(r["column"]).lower()] = r
-    return out
+    def build() -> dict[tuple[str, str], dict[str, dict]]:
+        out: dict[tuple[str, str], dict[str, dict]] = {}
+        for r in records(snap["columns"]):
+            out.setdefault((r["schema"], r["table"]), {})[str(r["column"]).lower()] = r
+        return out
+
+    return memo(snap["columns"], "columns_by_table", build)
 
 
 def distinct_values(snap: Any) -> dict[tuple[str, str, str], tuple[float, str]]:
     """Estimated distinct values per column and where the number came from."""
-    from dbxray.checks._util import records
-    from dbxray.checks.mysql_common import indexes, tables
+    from dbxray.checks.mysql_common import indexes, memo, records, tables
 
+    return memo(snap["indexes"], "distinct_values", lambda: _distinct_values(snap, indexes, records, tables))
+
+
+def _distinct_values(snap: Any, indexes: Any, records: Any, tables: Any) -> dict:
     out: dict[tuple[str, str, str], tuple[float, str]] = {}
     rows = {k: (v.get("rows_estimate") or 0) for k, v in tables(snap).items()}
     for r in records(snap["column_stats"]):
@@ -399,8 +405,7 @@ class Advice:
 
 def _statement_sources(snap: Any, t: dict[str, Any], extra_queries: Any) -> list[dict[str, Any]]:
     """Statements to advise on: digests that read whole tables, and the user's own."""
-    from dbxray.checks._util import records
-    from dbxray.checks.mysql_common import PS_SOURCE, statements
+    from dbxray.checks.mysql_common import PS_SOURCE, records, statements
 
     out = []
     frame, source = statements(snap)
