@@ -48,10 +48,19 @@ def test_text_and_markdown(accounts, tmp_path):
     assert md.returncode == 0 and "```sql" in out.read_text()
 
 
-def test_min_improvement_option(accounts):
+def test_min_improvement_option_and_config(accounts, tmp_path):
     data = json.loads(cli("--dsn", accounts.dsn, "-q", LOOKUP, "--format", "json",
                           "--min-improvement", "0.999").stdout)
     assert data["findings"] == []
+    # the config section is shared with the MySQL advisor: its keys (min_calls) are not an error here
+    cfg = tmp_path / "dbxray.toml"
+    cfg.write_text("[checks.missing_index]\nmin_improvement = 0.999\nmin_calls = 20\n")
+    result = cli("--dsn", accounts.dsn, "-q", LOOKUP, "--format", "json", "--config", str(cfg))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["findings"] == []
+    cfg.write_text("[checks.missing_index]\nenabled = false\n")
+    off = json.loads(cli("--dsn", accounts.dsn, "-q", LOOKUP, "--format", "json", "--config", str(cfg)).stdout)
+    assert off["findings"] == [] and "disabled" in off["summary"]["notes"][0]
 
 
 def test_verify_warns_about_the_lock_and_leaves_nothing(accounts):

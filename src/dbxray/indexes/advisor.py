@@ -59,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 def options_from(config: Any = None) -> dict[str, Any]:
-    """Defaults, overridden by a Config (``[checks.missing_index]``) or a plain dict."""
+    """Defaults, overridden by a Config (``[checks.missing_index]``) or a plain dict (unknown keys refused)."""
     if config is None:
         return dict(DEFAULTS)
     if isinstance(config, dict):
@@ -69,7 +69,9 @@ def options_from(config: Any = None) -> dict[str, Any]:
 
             raise BadInput(f"unknown index advisor option(s): {', '.join(sorted(unknown))}")
         return {**DEFAULTS, **config}
-    return config.thresholds(CHECK_ID, DEFAULTS)
+    # [checks.missing_index] is shared with the MySQL advisor: take the keys this one knows
+    section = {k: v for k, v in config.checks.get(CHECK_ID, {}).items() if k in DEFAULTS}
+    return {**DEFAULTS, **section}
 
 
 @dataclass
