@@ -209,7 +209,8 @@ def _metadata_lock_waits(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         return
     longest = max(_seconds(r) for r in waiting)
     trx = sorted(records(snap["transactions"]), key=lambda r: -(r.get("trx_seconds") or 0))
-    holders = [r for r in trx if (r.get("trx_seconds") or 0) >= longest and r.get("pid") is not None
+    # trx_started has one-second resolution: a holder opened its transaction before the wait began
+    holders = [r for r in trx if (r.get("trx_seconds") or 0) + 1 >= longest and r.get("pid") is not None
                and int(r["pid"]) not in {int(w["pid"]) for w in waiting}]
     root = int(holders[0]["pid"]) if holders else None
     yield Finding(
