@@ -31,14 +31,19 @@ class Config:
     def enabled(self, check_id: str) -> bool:
         return bool(self.checks.get(check_id, {}).get("enabled", True))
 
-    def thresholds(self, check_id: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        """The check's defaults with the user's overrides; unknown keys are an error, not a silent no-op."""
-        overrides = {k: v for k, v in self.checks.get(check_id, {}).items() if k != "enabled"}
-        unknown = set(overrides) - set(defaults)
+    def thresholds(self, check_id: str, defaults: dict[str, Any], known: set[str] | None = None) -> dict[str, Any]:
+        """The check's defaults with the user's overrides; unknown keys are an error, not a silent no-op.
+
+        ``known``: every key any engine's version of the check accepts (one config file serves
+        PostgreSQL and MySQL); keys known but not used by this engine are ignored here.
+        """
+        known = set(defaults) | (known or set())
+        section = {k: v for k, v in self.checks.get(check_id, {}).items() if k != "enabled"}
+        unknown = set(section) - known
         if unknown:
             raise BadInput(f"config: check {check_id!r} has no threshold named {', '.join(sorted(unknown))} "
-                           f"(known: {', '.join(sorted(defaults)) or 'none'})")
-        return {**defaults, **overrides}
+                           f"(known: {', '.join(sorted(known)) or 'none'})")
+        return {**defaults, **{k: v for k, v in section.items() if k in defaults}}
 
     def report_option(self, name: str, default: Any) -> Any:
         return self.report.get(name, default)

@@ -186,12 +186,12 @@ class PostgresSession(Session):
         it is how ``EXPLAIN ANALYZE`` of a data-changing statement and ``--verify`` run
         without leaving anything behind.
         """
-        self.conn.execute("BEGIN READ WRITE" if read_write else "BEGIN READ ONLY")
+        self.query("BEGIN READ WRITE" if read_write else "BEGIN READ ONLY")
         try:
             yield self
         finally:
             with contextlib.suppress(Exception):
-                self.conn.execute("ROLLBACK")
+                self.query("ROLLBACK")
 
     def set_local(self, name: str, value: str) -> None:
         """``SET LOCAL`` through set_config, so values are bound, never spliced."""
@@ -279,7 +279,7 @@ def _connect_postgres(target: Target, limits: Limits) -> PostgresSession:
         raise BadInput(f"cannot connect to {target.display()}: {_one_line(str(exc), target.password)}") from None
     session = PostgresSession(target, conn, limits)
     session.version_num = conn.info.server_version
-    session.server_version = str(conn.execute("SHOW server_version").fetchone()[0]).split(" ")[0]
+    session.server_version = str(session.scalar("SHOW server_version")).split(" ")[0]
     session.database = conn.info.dbname
     target.host = target.host or conn.info.host
     return session

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from dbxray.connect import connect
+from dbxray.pipeline import live_report
 from tests.pg.helpers import findings, report
 
 
@@ -51,9 +53,17 @@ def test_slow_query_needs_enough_calls(shop):
 
 def test_dbxray_never_reports_its_own_statements(shop):
     pg, name = shop
-    for _ in range(2):
-        report(pg.dsn(name))
+    pg.run(name, "CREATE EXTENSION IF NOT EXISTS hypopg")
+    with pg.connect(name) as conn:
+        for i in range(30):
+            conn.execute("SELECT sum(amount) FROM orders WHERE customer_id = %s", (i,))
+    for _ in range(2):  # the full live report: collectors, generic plans, HypoPG proofs
+        with connect(pg.dsn(name)) as session:
+            live_report(session)
     rep = report(pg.dsn(name), slow_query={"mean_ms": 0.0, "min_calls": 1})
+    texts = " ".join(str(q) for q in rep.summary["statements"])
+    for own in ("BEGIN READ", "ROLLBACK", "dbxray_generic_plan", "hypopg_", "SHOW server_version", "set_config"):
+        assert own not in texts
     for row in rep.summary["statements"]:
         # the collectors' own queries (pg_stat_statements s, pg_stat_user_tables, pg_settings, ...)
         for catalog in ("FROM pg_stat_statements s", "pg_stat_user_tables", "FROM pg_settings", "pg_locks"):

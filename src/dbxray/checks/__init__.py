@@ -44,6 +44,10 @@ class CheckRun:
 REGISTRY: dict[tuple[str, str], CheckInfo] = {}
 _loaded = False
 
+# Options of check ids that something other than a registered check also reads from
+# [checks.<id>]: the PostgreSQL index advisor runs with a live session, outside the registry.
+EXTERNAL_OPTIONS = {"missing_index": ("dbxray.indexes.advisor", "DEFAULTS")}
+
 
 def check(check_id: str, area: str, engines: tuple[str, ...] = ("postgres",), emits: tuple[str, ...] = (),
           **thresholds: Any) -> Callable[[CheckFn], CheckFn]:
@@ -73,6 +77,15 @@ def load_all() -> dict[tuple[str, str], CheckInfo]:
     return REGISTRY
 
 
+def known_options(check_id: str) -> set[str]:
+    """Every option ``[checks.<check_id>]`` may set, whatever the engine: one config file serves both."""
+    keys = {k for (cid, _), info in load_all().items() if cid == check_id for k in info.thresholds}
+    if check_id in EXTERNAL_OPTIONS:
+        module, attr = EXTERNAL_OPTIONS[check_id]
+        keys |= set(getattr(importlib.import_module(module), attr))
+    return keys
+
+
 def checks_for(engine: str) -> list[CheckInfo]:
     return [info for (cid, eng), info in sorted(load_all().items()) if eng == engine]
 
@@ -94,7 +107,7 @@ def run_checks(snap: Any, config: Any, only: set[str] | None = None) -> CheckRes
         if not config.enabled(info.id):
             run.status = "disabled"
             continue
-        thresholds = config.thresholds(info.id, info.thresholds)
+        thresholds = config.thresholds(info.id, info.thresholds, known=known_options(info.id))
         try:
             found = [f for f in info.func(snap, thresholds) if config.enabled(f.check)]
         except Exception as exc:  # a bug in one check must not hide the rest of the report

@@ -69,9 +69,10 @@ def options_from(config: Any = None) -> dict[str, Any]:
 
             raise BadInput(f"unknown index advisor option(s): {', '.join(sorted(unknown))}")
         return {**DEFAULTS, **config}
-    # [checks.missing_index] is shared with the MySQL advisor: take the keys this one knows
-    section = {k: v for k, v in config.checks.get(CHECK_ID, {}).items() if k in DEFAULTS}
-    return {**DEFAULTS, **section}
+    # [checks.missing_index] is shared with the MySQL check: keys of either are accepted, typos are not
+    from dbxray.checks import known_options
+
+    return config.thresholds(CHECK_ID, DEFAULTS, known=known_options(CHECK_ID))
 
 
 @dataclass
