@@ -83,6 +83,13 @@ def _relation(a: dict[str, Any], b: dict[str, Any]) -> str | None:
     return None
 
 
+def _lead(ix: dict[str, Any]) -> Any:
+    if ix["method"] == "FULLTEXT":
+        return ("FULLTEXT", tuple(sorted(str(c).lower() for c in ix["columns"])))
+    parts = key_parts(ix)
+    return (ix["method"], str(parts[0][0]).lower(), parts[0][2]) if parts else (ix["method"], None, None)
+
+
 def _clustered_key(table_indexes: list[dict[str, Any]]) -> dict[str, Any] | None:
     primary = next((ix for ix in table_indexes if ix["is_primary"]), None)
     if primary:
@@ -113,11 +120,15 @@ def _redundancies(snap: Any) -> list[dict[str, Any]]:
     for (schema, table), ixs in sorted(indexes_by_table(snap).items()):
         ixs = sorted(ixs, key=lambda ix: ix["index"].lower())
         dropped: set[str] = set()
+        # only indexes that lead with the same key part (FULLTEXT: the same column set) can relate
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for ix in ixs:
+            groups.setdefault(_lead(ix), []).append(ix)
         for a in ixs:
             if a["is_primary"]:
                 continue
             best = None
-            for b in ixs:
+            for b in groups[_lead(a)]:
                 if b is a or b["index"] in dropped:
                     continue
                 rel = _relation(a, b)

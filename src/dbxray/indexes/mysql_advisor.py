@@ -486,14 +486,17 @@ def find_candidates(snap: Any, extra_queries: Any = (), thresholds: dict[str, An
     from dbxray.checks.mysql_common import indexes_by_table, tables
 
     t = {**DEFAULTS, **(thresholds or {})}
+    advice = Advice()
+    sources = _statement_sources(snap, t, extra_queries)
+    if not sources:
+        return advice
     columns = columns_by_table(snap)
     tabs = tables(snap)
     by_table = indexes_by_table(snap)
     distinct = distinct_values(snap)
     default_schema = snap.database or ""
-    advice = Advice()
     found: dict[tuple, Candidate] = {}
-    for stmt in _statement_sources(snap, t, extra_queries):
+    for stmt in sources:
         schema = default_schema
         parsed = parse_statement(stmt["query"], columns, schema, digest=stmt["digest"])
         if parsed is None:
