@@ -23,7 +23,7 @@ from dbxray.sandbox import find_postgres_bindir
 
 DBXRAY = str(Path(sys.executable).with_name("dbxray"))
 
-pytestmark = pytest.mark.skipif(find_postgres_bindir() is None, reason="no PostgreSQL server binaries here")
+needs_pg = pytest.mark.skipif(find_postgres_bindir() is None, reason="no PostgreSQL server binaries here")
 
 
 def _server_of(stderr: str) -> tuple[int, Path]:
@@ -46,6 +46,8 @@ def _kill_postmaster(root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def demo_run():
+    if find_postgres_bindir() is None:
+        pytest.skip("no PostgreSQL server binaries here")
     proc = subprocess.run([DBXRAY, "demo", "--format", "json"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return proc, json.loads(proc.stdout)
@@ -161,6 +163,7 @@ def test_progress_on_stderr_and_server_gone_afterwards(demo_run):
     assert not _port_open(port)
 
 
+@needs_pg
 def test_keep_leaves_a_working_server_and_says_how_to_stop_it():
     proc = subprocess.run([DBXRAY, "demo", "--keep", "--seconds", "1", "--format", "json", "--fail-on", "critical"],
                           capture_output=True, text=True, timeout=300)
@@ -185,6 +188,7 @@ def test_keep_leaves_a_working_server_and_says_how_to_stop_it():
             _kill_postmaster(root)
 
 
+@needs_pg
 def test_ctrl_c_cleans_up():
     proc = subprocess.Popen([DBXRAY, "demo", "--format", "json", "--seconds", "60"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
