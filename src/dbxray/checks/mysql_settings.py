@@ -61,8 +61,7 @@ def _fallback_sql(snap: Any) -> tuple[list[str], list[str]]:
     return sql, gives
 
 
-@check("setting", "settings", engines=ENGINES, temp_gb_per_day=1.0, small_work_mem_mb=8.0,
-       max_connections_pooler=500, min_bp_hit_pct=99.0, max_disk_tmp_pct=25.0)
+@check("setting", "settings", engines=ENGINES, min_bp_hit_pct=99.0, max_disk_tmp_pct=25.0)
 def settings_check(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """The settings behind what dbxray can see, and the memory settings that most often hurt.
 
@@ -74,7 +73,6 @@ def settings_check(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     * InnoDB buffer pool smaller than the data while under ``min_bp_hit_pct`` of page reads
       are served from memory, or threads waiting for free pages.
     * more than ``max_disk_tmp_pct`` of implicit temporary tables go to disk.
-    (``temp_gb_per_day``, ``small_work_mem_mb`` and ``max_connections_pooler`` are PostgreSQL's.)
     """
     yield from _statistics_sources(snap)
     yield from _privileges(snap)

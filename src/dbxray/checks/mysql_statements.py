@@ -83,8 +83,7 @@ def _tmp_size_sql(snap: Any) -> tuple[str | None, str]:
     return sql, human_bytes(limit)
 
 
-@check("temp_spill", "statements", engines=ENGINES, min_temp_mb_per_call=1.0, min_temp_mb_total=16.0, min_calls=1,
-       min_disk_tmp_pct=10.0, min_merge_passes_per_call=1.0)
+@check("temp_spill", "statements", engines=ENGINES, min_calls=1, min_disk_tmp_pct=10.0, min_merge_passes_per_call=1.0)
 def temp_spill(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """Statements whose temporary tables go to disk, or whose sorts need merge passes.
 
@@ -92,7 +91,7 @@ def temp_spill(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     or holds TEXT/BLOB columns, is rewritten to disk (Aria/InnoDB) and every row is written
     and read again; a sort that needs merge passes overflowed sort_buffer_size. Reported when
     at least ``min_disk_tmp_pct`` of calls create a disk table, or sorts average
-    ``min_merge_passes_per_call`` merge passes per call (``min_temp_mb_*`` are PostgreSQL's).
+    ``min_merge_passes_per_call`` merge passes per call (the server does not count the bytes).
     Source: performance_schema only (the slow log table records neither).
     Fix: select fewer/narrower columns (no TEXT in GROUP BY/DISTINCT/ORDER BY), an index that
     delivers rows in the needed order, or larger tmp_table_size / sort_buffer_size for that session.
@@ -224,7 +223,8 @@ def full_table_scan(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         )
 
 
-@check("missing_index", "indexes", engines=ENGINES, min_rows=5000, min_calls=10, min_examined_ratio=10.0)
+@check("missing_index", "indexes", engines=ENGINES, min_rows=5000, min_calls=10, min_examined_ratio=10.0,
+       max_rows_per_value_pct=10.0)
 def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """An index that would turn repeated full scans into lookups (from the digests' own text).
 
@@ -232,7 +232,8 @@ def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     on tables of ``min_rows`` or more, are parsed (sqlglot, MySQL dialect) into their
     equality / range / sort columns; equality columns come first, most selective first
     (information_schema cardinality, mysql.column_stats), then one range or sort column.
-    Candidates an existing index already serves as its prefix are dropped.
+    Candidates an existing index already serves as its prefix are dropped, as are equality-only
+    candidates that would still return ``max_rows_per_value_pct`` of the table per lookup.
     How sure: not proven: MySQL and MariaDB have no hypothetical indexes. `dbxray indexes`
     adds the EXPLAIN of each statement as it runs today (the full scan).
     Fix: the ``ALTER TABLE ... ADD INDEX`` in ``sql`` (online on InnoDB).
