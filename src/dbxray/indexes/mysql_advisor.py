@@ -39,6 +39,9 @@ TEMPORAL = {"date": "2000-01-01", "datetime": "2000-01-01 00:00:00", "timestamp"
             "time": "00:00:00"}
 LONG_TEXT = {"tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "mediumblob", "longblob", "json"}
 MAX_KEY_BYTES = 3072
+# the collectors advise_mysql reads (``dbxray indexes`` runs only these)
+COLLECTORS = {"server", "settings", "status", "ps_setup", "statements", "slow_log", "tables", "indexes",
+              "index_sizes", "columns", "column_stats"}
 PREFIX_CHARS = 191  # 764 bytes in utf8mb4: fits every InnoDB row format
 
 
@@ -834,5 +837,5 @@ def advise_mysql(session: Any, snap: Any, extra_queries: Any = (), thresholds: d
     return findings
 
 
-__all__ = ["DEFAULTS", "Advice", "Candidate", "advise_mysql", "explain", "find_candidates", "finding_for",
+__all__ = ["COLLECTORS", "DEFAULTS", "Advice", "Candidate", "advise_mysql", "explain", "find_candidates", "finding_for",
            "normalize_digest", "parse_statement", "sample_statement"]
