@@ -84,9 +84,9 @@ def demo(
 ) -> None:
     """Start a throwaway PostgreSQL, seed a shop with planted problems and traffic, and report on it."""
     from dbxray import demo as shop
-    from dbxray.connect import Limits
+    from dbxray.connect import Limits, connect
     from dbxray.errors import DbxrayError
-    from dbxray.pipeline import analyze_snapshot, collect_snapshot
+    from dbxray.pipeline import live_report
     from dbxray.report import render
     from dbxray.sandbox import POSTGRES_MISSING, PostgresSandbox, SandboxError, find_postgres_bindir
 
@@ -112,10 +112,10 @@ def demo(
             raise DbxrayError("demo workload failed: " + "; ".join(stats.errors[:3]))
         _say(f"{stats.statements:,} statements run")
         _say("holding an idle transaction and a blocked checkout open while collecting")
-        with shop.incidents(dsn):
+        with connect(dsn, Limits()) as session, shop.incidents(dsn):
             time.sleep(1.5)  # long enough to pass the lowered time thresholds
-            snap = collect_snapshot(dsn, limits=Limits())
-        rep = analyze_snapshot(snap, config=demo_config())
+            _say("collecting, checking, planning the top statements, proving index advice")
+            _snap, rep = live_report(session, demo_config())  # exactly what `dbxray report` runs
         rep.notes.append(demo_note())
         color = fmt == Format.text and output is None and sys.stdout.isatty()
         text = render(rep, fmt.value, color=color)
