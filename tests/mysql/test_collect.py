@@ -109,6 +109,14 @@ def test_mariadb_scheme_and_whole_server_mode(shop):
     my, db = shop
     snap = collect_snapshot(my.dsn(db, scheme="mariadb"))
     assert snap.engine == "mysql" and snap.meta["flavor"] == "mariadb"
+    workload(my, db, [("SELECT id FROM orders WHERE amount = %s", (v,)) for v in range(12)])
+    # no database in the DSN: every user schema, each digest read in its own default schema
     whole = collect_snapshot(my.dsn(""))
     schemas = set(whole["tables"]["schema"])
     assert db in schemas and not schemas & {"mysql", "performance_schema", "sys", "information_schema"}
+    from dbxray.config import Config
+    from dbxray.pipeline import analyze_snapshot
+
+    rep = analyze_snapshot(whole, Config())
+    miss = [f for f in rep.findings if f.check == "missing_index" and f.object.get("schema") == db]
+    assert [(f.object["table"], f.object["columns"]) for f in miss] == [("orders", ["amount"])]

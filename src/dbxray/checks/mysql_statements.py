@@ -146,10 +146,10 @@ def temp_spill(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         )
 
 
-def _tables_of(query: str, snap: Any) -> list[str]:
+def _tables_of(query: str, snap: Any, schema: str | None) -> list[str]:
     from dbxray.indexes.mysql_advisor import columns_by_table, parse_statement
 
-    parsed = parse_statement(query, columns_by_table(snap), snap.database or "")
+    parsed = parse_statement(query, columns_by_table(snap), schema or snap.database or "")
     return sorted({t for (_s, t) in parsed.accesses}) if parsed else []
 
 
@@ -195,7 +195,7 @@ def full_table_scan(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             advice = find_candidates(snap)
         served = [c for c in advice.candidates if any(s.get("query_id") == r["queryid"] for s in c.statements)]
         reasons = sorted({s["reason"] for s in advice.skipped if s.get("query_id") == r["queryid"]})
-        tables = _tables_of(query, snap)
+        tables = _tables_of(query, snap, r.get("schema"))
         if served:
             c = served[0]
             fix = (f"An index on {c.table}({', '.join(c.columns)}) would serve it: see the missing_index finding.")
@@ -245,12 +245,12 @@ def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         yield finding_for(cand, snap, t)
 
 
-def _single_row_lookup(query: str, snap: Any) -> bool:
+def _single_row_lookup(query: str, snap: Any, schema: str | None) -> bool:
     from sqlglot import exp
 
     from dbxray.indexes.mysql_advisor import columns_by_table, parse_statement
 
-    parsed = parse_statement(query, columns_by_table(snap), snap.database or "")
+    parsed = parse_statement(query, columns_by_table(snap), schema or snap.database or "")
     if parsed is None or parsed.kind != "select" or len(parsed.accesses) != 1:
         return False
     tree = parsed.tree
@@ -280,7 +280,7 @@ def n_plus_one(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             continue
         if (r.get("rows_per_call") or 0) > t["max_rows_per_call"] or (r.get("mean_ms") or 0) > t["max_mean_ms"]:
             continue
-        if not _single_row_lookup(str(r.get("query") or ""), snap):
+        if not _single_row_lookup(str(r.get("query") or ""), snap, r.get("schema")):
             continue
         yield Finding(
             check="n_plus_one",

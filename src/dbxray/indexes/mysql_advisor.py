@@ -423,6 +423,7 @@ def _statement_sources(snap: Any, t: dict[str, Any], extra_queries: Any) -> list
         if examined / calls < t["min_rows"] or examined / max(returned, calls) < t["min_examined_ratio"]:
             continue
         out.append({"query_id": r.get("queryid"), "query": r.get("query"), "digest": True, "source": source,
+                    "schema": r.get("schema"),
                     "calls": int(calls), "total_ms": round(float(r.get("total_exec_ms") or 0), 1),
                     "mean_ms": round(float(r.get("mean_exec_ms") or 0), 2),
                     "rows_examined_per_call": round(examined / calls),
@@ -500,7 +501,8 @@ def find_candidates(snap: Any, extra_queries: Any = (), thresholds: dict[str, An
     default_schema = snap.database or ""
     found: dict[tuple, Candidate] = {}
     for stmt in sources:
-        schema = default_schema
+        # a digest's unqualified tables are in its own default schema (whole-server reports mix several)
+        schema = stmt.get("schema") or default_schema
         parsed = parse_statement(stmt["query"], columns, schema, digest=stmt["digest"])
         if parsed is None:
             advice.skipped.append({**_brief(stmt), "reason": "could not parse the statement (or it was truncated)"})
@@ -573,7 +575,7 @@ def _candidate(stmt: dict[str, Any], key: tuple[str, str], acc: Access, eq_cols:
 
 
 def _brief(stmt: dict[str, Any], full: bool = False) -> dict[str, Any]:
-    keep = ("query_id", "source", "calls", "total_ms", "mean_ms", "rows_examined_per_call",
+    keep = ("query_id", "source", "schema", "calls", "total_ms", "mean_ms", "rows_examined_per_call",
             "rows_returned_per_call", "no_index_used") if full else ("query_id", "source")
     out = {k: stmt.get(k) for k in keep if stmt.get(k) is not None}
     out["query"] = " ".join(str(stmt.get("query") or "").split())[:400]
@@ -801,7 +803,7 @@ def explain_evidence(session: Any, cand: Candidate, snap: Any, extra_queries: An
     ordered = given + [s for s in stmts if s not in given]
     for stmt in ordered:
         text = next((q for q in extra_queries or () if " ".join(q.split())[:400] == stmt["query"]), stmt["query"])
-        runnable = sample_statement(text, columns, snap.database or cand.schema,
+        runnable = sample_statement(text, columns, stmt.get("schema") or snap.database or cand.schema,
                                     digest=stmt.get("source") != "given statement")
         if not runnable:
             continue
