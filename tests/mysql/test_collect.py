@@ -8,8 +8,9 @@ import time
 
 import pytest
 
+from dbxray.config import Config
 from dbxray.connect import connect
-from dbxray.pipeline import collect_snapshot
+from dbxray.pipeline import analyze_snapshot, collect_snapshot
 from tests.mysql.servers import report, workload
 
 
@@ -114,9 +115,6 @@ def test_mariadb_scheme_and_whole_server_mode(shop):
     whole = collect_snapshot(my.dsn(""))
     schemas = set(whole["tables"]["schema"])
     assert db in schemas and not schemas & {"mysql", "performance_schema", "sys", "information_schema"}
-    from dbxray.config import Config
-    from dbxray.pipeline import analyze_snapshot
-
     rep = analyze_snapshot(whole, Config())
     miss = [f for f in rep.findings if f.check == "missing_index" and f.object.get("schema") == db]
     assert [(f.object["table"], f.object["columns"]) for f in miss] == [("orders", ["amount"])]
