@@ -10,7 +10,8 @@ estimate have work), and 5,000 distinct statements in pg_stat_statements. Then i
   through one ``psql`` session (``psql -f a.sql -f b.sql …``, one connection like dbxray),
   median wall time, and per collector with ``\\timing``;
 - ``dbxray --help``, median wall time;
-- in-process: where the report's time goes (each collector, each check, summary, rendering).
+- in-process: where the report's time goes (each collector, each check, summary, plans of the top
+  statements and index advice, rendering), in the order ``dbxray.pipeline.live_report`` runs them.
 
 Targets (issue 2): report <= 1.5 x raw SQL + 1 s; peak memory < 300 MB; --help < 0.3 s.
 Results are printed and written to ``bench/results/postgres-<time>.json`` (git-ignored).
@@ -191,28 +192,36 @@ def breakdown(dsn: str) -> dict:
     peaks = {"start": peak()}
     t0 = time.perf_counter()
     from dbxray.checks import checks_for
+    from dbxray.collect import run_collectors
     from dbxray.config import Config
-    from dbxray.pipeline import analyze_snapshot, collect_snapshot
+    from dbxray.connect import connect
+    from dbxray.enrich import enrich
+    from dbxray.pipeline import analyze_snapshot
     from dbxray.report import render
     imports = time.perf_counter() - t0
     import pandas  # noqa: F401  (the CLI imports it when collecting)
 
     peaks["imports"] = peak()
-    t = time.perf_counter()
-    snap = collect_snapshot(dsn)
-    collect_s = time.perf_counter() - t
-    peaks["collect"] = peak()
-    collectors = {c.name: round(c.duration_ms, 1) for c in snap.collectors}
     config = Config()
-    checks = {}
-    for info in checks_for("postgres"):
+    with connect(dsn) as session:  # the steps of dbxray.pipeline.live_report, timed one by one
         t = time.perf_counter()
-        list(info.func(snap, config.thresholds(info.id, info.thresholds)))
-        checks[info.id] = round((time.perf_counter() - t) * 1000, 1)
-    peaks["checks"] = peak()
-    t = time.perf_counter()
-    rep = analyze_snapshot(snap, config=config)
-    analyze_s = time.perf_counter() - t
+        snap = run_collectors(session)
+        collect_s = time.perf_counter() - t
+        peaks["collect"] = peak()
+        collectors = {c.name: round(c.duration_ms, 1) for c in snap.collectors}
+        checks = {}
+        for info in checks_for("postgres"):
+            t = time.perf_counter()
+            list(info.func(snap, config.thresholds(info.id, info.thresholds)))
+            checks[info.id] = round((time.perf_counter() - t) * 1000, 1)
+        peaks["checks"] = peak()
+        t = time.perf_counter()
+        rep = analyze_snapshot(snap, config=config)
+        analyze_s = time.perf_counter() - t
+        t = time.perf_counter()
+        enrich(rep, session, snap, config)
+        enrich_s = time.perf_counter() - t
+        peaks["plans_and_index_advice"] = peak()
     t = time.perf_counter()
     text = render(rep, "json")
     render_s = time.perf_counter() - t
@@ -221,7 +230,8 @@ def breakdown(dsn: str) -> dict:
     return {"imports_s": round(imports, 3), "collect_s": round(collect_s, 3),
             "collect_sql_s": round(sum(collectors.values()) / 1000, 3),
             "collect_python_s": round(collect_s - sum(collectors.values()) / 1000, 3),
-            "analyze_s": round(analyze_s, 3), "render_s": round(render_s, 3), "report_bytes": len(text),
+            "analyze_s": round(analyze_s, 3), "enrich_s": round(enrich_s, 3), "render_s": round(render_s, 3),
+            "report_bytes": len(text),
             "collectors_ms": collectors, "checks_ms": checks, "rows": rows, "peak_rss_mb": peaks}
 
 
@@ -299,7 +309,7 @@ def print_table(built: dict, m: dict, v: dict, bd: dict) -> None:
     print("\nin-process breakdown of one report:")
     print(f"  imports {bd['imports_s']:.2f} s, collect {bd['collect_s']:.2f} s (SQL {bd['collect_sql_s']:.2f} s, "
           f"Python {bd['collect_python_s']:.2f} s), checks+summary {bd['analyze_s']:.2f} s, "
-          f"json {bd['render_s']:.2f} s")
+          f"plans+index advice {bd['enrich_s']:.2f} s, json {bd['render_s']:.2f} s")
     print(f"  {'collector':<24}{'dbxray ms':>10}{'psql ms':>10}{'rows':>8}")
     for name, ms in sorted(bd["collectors_ms"].items(), key=lambda kv: -kv[1]):
         print(f"  {name:<24}{ms:>10.1f}{m['psql_collectors_ms'].get(name, float('nan')):>10.1f}"
