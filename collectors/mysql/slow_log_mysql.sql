@@ -3,7 +3,7 @@
 -- about: mysql.slow_log table (log_output includes TABLE), fingerprinted on the server (literals -> ?,
 -- about: IN lists -> IN (...)) so no literal leaves it, grouped like digests; queryid = MD5(fingerprint)
 -- flavor: mysql
--- min_server: 80000
+-- min_server: 80004
 -- privileges: SELECT on mysql.slow_log
 -- order: 11
 SELECT MD5(fp) AS queryid,

@@ -2,7 +2,7 @@
 -- about: normalized statements (performance_schema digests, SHA-256: 64 hex) of the target database, with
 -- about: the 95th/99th percentile latency MySQL 8 keeps per digest; the 5000 costliest by total time
 -- flavor: mysql
--- min_server: 80000
+-- min_server: 80003
 -- privileges: SELECT on performance_schema
 -- order: 10
 SELECT DIGEST AS queryid,

@@ -45,5 +45,5 @@ def test_variants_per_flavour_and_version():
     assert chosen("mysql", 80020)["statements"] == "statements_mysql80.sql"
     my57 = chosen("mysql", 50744)
     assert my57["statements"] == "statements_mysql.sql" and my57["lock_waits"] == "lock_waits.sql"
-    assert my57["slow_log"].startswith("needs server version >= 8.0.0")
+    assert my57["slow_log"].startswith("needs server version >= 8.0.4")
     assert "userstat_indexes" not in my80 or my80["userstat_indexes"] == "needs mariadb"
