@@ -139,3 +139,17 @@ def test_without_process_the_report_degrades_and_says_how_to_grant_it(monitor_wi
     assert password not in str(rep.to_dict())
     # near miss: with PROCESS there is no such finding
     assert not findings(report(my.dsn(db)), "setting", setting="privilege:PROCESS")
+
+
+def test_without_select_on_performance_schema_says_so(monitor_without_process):
+    my, db, user, password = monitor_without_process
+    my.run(None, f"REVOKE SELECT ON performance_schema.* FROM '{user}'@'%'")
+    rep = report(my.dsn(db, user=user, password=password))
+    runs = {c["name"]: c for c in rep.collection["collectors"]}
+    assert runs["statements"]["status"] == "error" and "permission denied" in runs["statements"]["detail"]
+    hit = findings(rep, "setting", setting="privilege:SELECT on performance_schema")
+    assert len(hit) == 1 and hit[0].sql == f"GRANT SELECT ON performance_schema.* TO `{user}`@`%`;"
+    my.run(None, hit[0].sql)
+    rep = report(my.dsn(db, user=user, password=password))
+    assert not findings(rep, "setting", setting="privilege:SELECT on performance_schema")
+    assert {c["name"]: c["status"] for c in rep.collection["collectors"]}["statements"] == "ok"

@@ -149,11 +149,24 @@ def _statistics_sources(snap: Any) -> Iterator[Finding]:
 
 
 def _privileges(snap: Any) -> Iterator[Finding]:
-    if has_process(snap) is not False:
-        return
     account = server_row(snap).get("account") or ""
     user, _, host = str(account).partition("@")
     grantee = f"{mysql_ident(user)}@{mysql_ident(host or '%')}"  # backticks are valid account quoting
+    run = snap.run_of("statements")
+    if performance_schema_on(snap) and run and run.status == "error" and "permission denied" in run.detail:
+        yield Finding(
+            check="setting",
+            severity="warning",
+            title=f"Account {account} cannot read performance_schema: no statement digests, no index usage",
+            object={"setting": "privilege:SELECT on performance_schema", "role": account},
+            evidence={"account": account, "missing": "SELECT on performance_schema.*", "collector": run.detail,
+                      "blind_checks": ["slow_query", "full_table_scan", "missing_index", "temp_spill",
+                                       "unused_index"]},
+            recommendation="Grant SELECT on performance_schema (read-only statistics, no user data).",
+            sql=f"GRANT SELECT ON performance_schema.* TO {grantee};",
+        )
+    if has_process(snap) is not False:
+        return
     yield Finding(
         check="setting",
         severity="info",
