@@ -17,7 +17,7 @@ def mysql_notes(snap: Any) -> list[str]:
     from dbxray.checks.mysql_common import has_process, performance_schema_on, server_row, status
 
     notes: list[str] = []
-    if snap.database:
+    if snap.database and not (snap["statements"].empty and snap["slow_log"].empty):
         notes.append(f"statements are those run with {snap.database!r} as the default database (performance_schema "
                      "files each digest under its session's default schema); dbxray's own session has none, so its "
                      "statements are never counted")
