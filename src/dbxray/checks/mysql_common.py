@@ -42,7 +42,9 @@ def records(df: Any) -> list[dict[str, Any]]:
         return []
 
     def build() -> list[dict[str, Any]]:
-        rows = df.to_dict("records")
+        cols = [str(c) for c in df.columns]
+        # column-wise tolist() + zip: several times faster than DataFrame.to_dict("records")
+        rows = [dict(zip(cols, row)) for row in zip(*(df[c].tolist() for c in df.columns))]
         # only columns that can hold a missing value need a look (NaN, NaT, pd.NA -> None)
         holes = [c for c in df.columns if df[c].dtype.kind not in "iub" and df[c].isna().any()]
         for r in rows:
