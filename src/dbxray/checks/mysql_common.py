@@ -236,11 +236,27 @@ def key_parts(ix: dict[str, Any]) -> list[tuple]:
     return parts
 
 
+def decode_filename(text: str) -> str:
+    """InnoDB's on-disk spelling of a name -> the name (``Order@0020Items`` -> ``Order Items``).
+
+    Characters outside [A-Za-z0-9_] are stored as ``@`` + 4 hex digits; MariaDB writes some
+    letters (accented Latin, Greek, Cyrillic) as 3-character codes this does not decode: such
+    names then simply match no table, and the checks go without their foreign keys."""
+    return re.sub(r"@([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), str(text))
+
+
 def foreign_keys(snap: Any) -> list[dict[str, Any]]:
+    """Foreign keys of the target database: (schema, table, constraint, columns, referenced_*)."""
     def build() -> list[dict[str, Any]]:
         out = []
         for row in records(snap["foreign_keys"]):
             r = dict(row)
+            if "for_name" in r:  # the MariaDB variant reads the InnoDB dictionary
+                r["schema"], _, r["table"] = decode_filename(r["for_name"]).partition("/")
+                r["referenced_schema"], _, r["referenced_table"] = decode_filename(r["ref_name"]).partition("/")
+                r["constraint"] = str(r["id"]).partition("/")[2]
+                if not in_scope(snap, r["schema"]):
+                    continue
             r["columns"] = json_list(r.get("columns"))
             r["referenced_columns"] = json_list(r.get("referenced_columns"))
             out.append(r)
