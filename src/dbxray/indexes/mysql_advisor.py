@@ -544,7 +544,7 @@ def find_candidates(snap: Any, extra_queries: Any = (), thresholds: dict[str, An
 
 
 def _candidate(stmt: dict[str, Any], key: tuple[str, str], acc: Access, eq_cols: list[str], rows: float,
-                   t: dict[str, Any], distinct: dict, by_table: dict, advice: Advice) -> Candidate | None:
+               t: dict[str, Any], distinct: dict, by_table: dict, advice: Advice) -> Candidate | None:
     """One candidate for one way of reading the table, or None with the reason recorded in ``advice``."""
     table_indexes = by_table.get(key, [])
     eq, card = _order_eq(eq_cols, key[0], key[1], distinct)
