@@ -44,7 +44,7 @@ def inspect_pg(sql: str) -> StatementInfo:
         raise UnsafeStatement(f"only SELECT, INSERT, UPDATE, DELETE and MERGE can be explained, not {kind}")
     writes = kind in _PG_WRITE_NODES
     params = 0
-    for sub in _walk(node):
+    for sub in walk_ast(node):
         name = type(sub).__name__
         if name in _PG_WRITE_NODES:
             writes = True  # data-modifying CTE
@@ -57,8 +57,9 @@ def inspect_pg(sql: str) -> StatementInfo:
     return StatementInfo(body.strip().rstrip(";").strip(), kind, writes, params)
 
 
-def _walk(node):
-    """Every AST node below ``node`` (pglast nodes, lists and tuples)."""
+def walk_ast(node):
+    """Every pglast AST node at or below ``node`` (through lists and tuples), iteratively: deep
+    expressions never hit the recursion limit."""
     from pglast import ast
 
     stack = [node]

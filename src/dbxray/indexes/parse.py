@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbxray.sqlguard import walk_ast
+
 EQUALITY = ("eq", "in", "null")
 _OPS = {"=": "eq", "<": "range", ">": "range", "<=": "range", ">=": "range"}
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
@@ -105,7 +107,7 @@ def relation_names(node: Any) -> set[tuple[str | None, str]]:
     """Every (schema, name) a statement mentions in FROM/JOIN/UPDATE/DELETE (CTE names included)."""
     from pglast import ast
 
-    return {(n.schemaname, n.relname) for n in _walk(node) if isinstance(n, ast.RangeVar)}
+    return {(n.schemaname, n.relname) for n in walk_ast(node) if isinstance(n, ast.RangeVar)}
 
 
 def analyze(node: Any, text: str, resolve: Resolver) -> ParsedStatement:
@@ -186,7 +188,7 @@ class _Analyzer:
         self.accesses: list[TableAccess] = []
         self.param_roles: dict[int, str] = {}
         # a CTE referenced more than once is materialized: predicates outside cannot reach its tables
-        self.cte_refs = Counter(n.relname for n in _walk(root) if isinstance(n, ast.RangeVar) and not n.schemaname)
+        self.cte_refs = Counter(n.relname for n in walk_ast(root) if isinstance(n, ast.RangeVar) and not n.schemaname)
 
     # statements
     def statement(self, node: Any, parent: _Scope | None, out: ParsedStatement | None = None) -> list:
@@ -532,7 +534,7 @@ class _Analyzer:
         from pglast import ast
         from pglast.stream import RawStream
 
-        refs = [n for n in _walk(side) if isinstance(n, ast.ColumnRef)]
+        refs = [n for n in walk_ast(side) if isinstance(n, ast.ColumnRef)]
         bases = {id(b[0]): b[0] for b in (self.column(r, scope) for r in refs) if b}
         try:
             text = RawStream()(expr)
@@ -544,26 +546,10 @@ class _Analyzer:
 
 # -- small helpers --------------------------------------------------------------------------------
 
-def _walk(node: Any):
-    from pglast import ast
-
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, (list, tuple)):
-            stack.extend(cur)
-        elif isinstance(cur, ast.Node):
-            yield cur
-            for attr in cur.__slots__:
-                value = getattr(cur, attr, None)
-                if isinstance(value, (ast.Node, list, tuple)):
-                    stack.append(value)
-
-
 def _has_column(expr: Any) -> bool:
     from pglast import ast
 
-    return any(isinstance(n, ast.ColumnRef) for n in _walk(expr) if not isinstance(n, ast.SubLink))
+    return any(isinstance(n, ast.ColumnRef) for n in walk_ast(expr) if not isinstance(n, ast.SubLink))
 
 
 def _constlike(expr: Any) -> bool:

@@ -78,11 +78,11 @@ def _pg_column(node, ast) -> str | None:
 
 def _pg_constant(node, ast) -> bool:
     """No column inside: a literal, a parameter, or an expression of those (``now() - '1 day'``)."""
-    from dbxray.sqlguard import _walk
+    from dbxray.sqlguard import walk_ast
 
     if isinstance(node, ast.ColumnRef):
         return False
-    return not any(isinstance(sub, (ast.ColumnRef, ast.SubLink)) for sub in _walk(node))
+    return not any(isinstance(sub, (ast.ColumnRef, ast.SubLink)) for sub in walk_ast(node))
 
 
 def _pg_term(term, ast) -> tuple[str, str] | None:
