@@ -17,8 +17,10 @@ SELECT current_setting('server_version_num')::int AS version_num,
        -- compare analysed tables with the tables pg_stats shows us
        (SELECT count(*) FROM pg_stat_user_tables t
          WHERE coalesce(t.last_analyze, t.last_autoanalyze) IS NOT NULL)::int AS analyzed_tables,
-       (SELECT count(DISTINCT (s.schemaname, s.tablename)) FROM pg_stats s
-         WHERE s.schemaname NOT IN ('pg_catalog', 'information_schema', 'pg_toast'))::int AS tables_in_pg_stats,
+       -- EXISTS stops at the first visible row: cheap on a 10,000-table catalog when all is well
+       (EXISTS (SELECT 1 FROM pg_stats s
+                 WHERE s.schemaname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')))::int
+         AS tables_in_pg_stats,
        (SELECT count(*) FROM pg_stat_user_tables t
          WHERE coalesce(t.last_analyze, t.last_autoanalyze) IS NOT NULL
            AND NOT has_table_privilege(t.relid, 'SELECT'))::int AS analyzed_tables_without_select

@@ -6,21 +6,42 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbxray.checks import check
-from dbxray.checks._util import as_list, human_bytes, human_seconds, qualified, records, stats_age, table_rows
+from dbxray.checks._util import (
+    as_list,
+    human_bytes,
+    human_seconds,
+    memo,
+    qualified,
+    records,
+    stats_age,
+    table_rows,
+)
 from dbxray.findings import Finding
 from dbxray.quoting import pg_ident
 
+_LIST_COLUMNS = ("columns", "keys", "include_columns", "opclasses", "descending")
+
 
 def _indexes(snap: Any) -> list[dict[str, Any]]:
-    out = []
-    for r in records(snap["indexes"]):
-        r["columns"] = as_list(r.get("columns"))
-        r["keys"] = as_list(r.get("keys"))
-        r["include_columns"] = as_list(r.get("include_columns"))
-        r["opclasses"] = as_list(r.get("opclasses"))
-        r["descending"] = as_list(r.get("descending"))
-        out.append(r)
-    return out
+    """The indexes frame as dicts with list columns as lists: built once per snapshot, read-only."""
+    frame = snap["indexes"]
+
+    def build() -> list[dict[str, Any]]:
+        return [{**r, **{c: as_list(r.get(c)) for c in _LIST_COLUMNS}} for r in records(frame)]
+
+    return memo(frame, "pg_indexes", build)
+
+
+def _indexes_by_table(snap: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    frame = snap["indexes"]
+
+    def build() -> dict[tuple[str, str], list[dict[str, Any]]]:
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for ix in _indexes(snap):
+            out.setdefault((ix["schema"], ix["table"]), []).append(ix)
+        return out
+
+    return memo(frame, "pg_indexes_by_table", build)
 
 
 def _backs_constraint(ix: dict[str, Any]) -> bool:
@@ -183,11 +204,8 @@ def redundant_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     something the wider one does not.
     Fix: drop the narrower index (the undo is given).
     """
-    ixs = [ix for ix in _indexes(snap) if ix.get("is_valid") and ix["method"] == "btree"]
-    by_table: dict[tuple, list[dict[str, Any]]] = {}
-    for ix in ixs:
-        by_table.setdefault((ix["schema"], ix["table"]), []).append(ix)
-    for members in by_table.values():
+    for table_indexes in _indexes_by_table(snap).values():
+        members = [ix for ix in table_indexes if ix.get("is_valid") and ix["method"] == "btree"]
         for narrow in members:
             if _backs_constraint(narrow):
                 continue
@@ -263,11 +281,11 @@ def missing_fk_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: ``CREATE INDEX CONCURRENTLY`` on the referencing columns.
     """
     tables = table_rows(snap)
-    valid = [ix for ix in _indexes(snap) if ix.get("is_valid")]
+    by_table = _indexes_by_table(snap)
     for fk in records(snap["foreign_keys"]):
         cols = as_list(fk["columns"])
         n = len(cols)
-        same_table = [ix for ix in valid if (ix["schema"], ix["table"]) == (fk["schema"], fk["table"])]
+        same_table = [ix for ix in by_table.get((fk["schema"], fk["table"]), []) if ix.get("is_valid")]
         covering = [ix for ix in same_table if set(ix["columns"][:n]) == set(cols) and None not in ix["columns"][:n]]
         if any(not ix.get("predicate") for ix in covering):
             continue
