@@ -198,14 +198,13 @@ def measure(dsn: str, runs: int) -> dict:
     exe = shutil.which("dbxray") or str(Path(sys.executable).with_name("dbxray"))
     files = [path for _m, path in chosen_collectors(dsn)]
     script = raw_sql_script(dsn, files)
-    raw = []
+    raw, report, rss = [], [], []
+    # interleaved, so a busy neighbour on a shared machine slows both sides alike
     for _ in range(runs):
         wall, _rss, code, err = timed_process(client_args(dsn), stdin=script)
         if code != 0:
             raise SystemExit(f"raw collector SQL failed: {err.strip()[-500:]}")
         raw.append(wall)
-    report, rss = [], []
-    for _ in range(runs):
         wall, peak_mb, code, err = timed_process([exe, "report", "--dsn", dsn, "--format", "json", "--no-progress",
                                                   "--output", os.devnull])
         if code not in (0, 1):
