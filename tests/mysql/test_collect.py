@@ -10,6 +10,7 @@ import pytest
 
 from dbxray.config import Config
 from dbxray.connect import connect
+from dbxray.indexes.mysql_advisor import columns_by_table
 from dbxray.pipeline import analyze_snapshot, collect_snapshot
 from tests.mysql.servers import report, workload
 
@@ -42,7 +43,8 @@ def test_every_collector_runs_on_a_performance_schema_server(shop):
     assert ix.loc[("orders", "ix_customer"), "columns"] == '["customer_id"]'
     assert bool(ix.loc[("orders", "PRIMARY"), "is_primary"]) and not bool(ix.loc[("orders", "ix_customer"),
                                                                                   "is_unique"])
-    assert snap["columns"].query("table == 'orders' and column == 'note'")["data_type"].iloc[0] == "text"
+    assert columns_by_table(snap)[(db, "orders")]["note"]["data_type"] == "text"
+    assert len(snap["columns"]) == 2  # one row per table, its columns as a JSON array
     assert snap.meta["flavor"] == "mariadb" and snap.database == db
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from dbxray.checks import check
 from dbxray.checks._util import human_bytes
-from dbxray.checks.mysql_common import foreign_keys, indexes_by_table, setting, tables, truthy
+from dbxray.checks.mysql_common import foreign_keys, indexes_by_table, memo, records, setting, tables, truthy
 from dbxray.findings import Finding
 from dbxray.quoting import mysql_ident
 
@@ -18,6 +18,18 @@ def _columns(snap: Any) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
     from dbxray.indexes.mysql_advisor import columns_by_table
 
     return columns_by_table(snap)
+
+
+def _auto_increment_rows(snap: Any) -> list[dict[str, Any]]:
+    """The tables that have an AUTO_INCREMENT column, with its type and limit (a handful of rows)."""
+    cols = snap["columns"]
+    if cols.empty or "ai_column" not in cols:
+        return []
+    return memo(cols, "auto_increment", lambda: records(cols[cols["ai_column"].notna()].reset_index(drop=True)))
+
+
+def _auto_increment_tables(snap: Any) -> set[tuple[str, str]]:
+    return {(r["schema"], r["table"]) for r in _auto_increment_rows(snap)}
 
 
 @check("missing_primary_key", "schema", engines=ENGINES, min_rows=0)
@@ -65,7 +77,7 @@ def missing_primary_key(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             continue
         existing = _columns(snap).get((schema, table), {})
         name = next(n for n in ("id", "row_id", "dbxray_id", "surrogate_id") if n not in existing)
-        has_auto = any(truthy(c.get("is_auto_increment")) for c in existing.values())
+        has_auto = (schema, table) in _auto_increment_tables(snap)
         sql = (f"ALTER TABLE {target} ADD COLUMN {mysql_ident(name)} BIGINT UNSIGNED NOT NULL AUTO_INCREMENT "
                "PRIMARY KEY FIRST;") if not has_auto else None
         yield Finding(
@@ -94,13 +106,12 @@ def sequence_exhaustion(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """
     tabs = tables(snap)
     fks = foreign_keys(snap)
-    cols = snap["columns"]
-    if cols.empty or "is_auto_increment" not in cols:
-        return
-    auto = cols[cols["is_auto_increment"].astype(bool)]  # a handful of rows out of every column
-    for r in auto.to_dict("records"):
-        if r.get("max_value") is None or r["max_value"] != r["max_value"]:
+    for r in _auto_increment_rows(snap):
+        if r.get("ai_max_value") is None:
             continue
+        r = {**r, "column": r["ai_column"], "column_type": r.get("ai_column_type"),
+             "data_type": r.get("ai_data_type"), "is_unsigned": r.get("ai_unsigned"),
+             "is_nullable": r.get("ai_nullable"), "max_value": r["ai_max_value"]}
         key = (r["schema"], r["table"])
         nxt = tabs.get(key, {}).get("auto_increment")
         if nxt is None:

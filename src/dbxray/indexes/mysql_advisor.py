@@ -348,16 +348,23 @@ def _real_table(columns: dict, schema: str | None, name: str) -> tuple[str, str]
 # -- catalog --------------------------------------------------------------------------------------------
 
 def columns_by_table(snap: Any) -> dict[tuple[str, str], dict[str, dict]]:
-    """{(schema, table): {lower column name: column row}} from the ``columns`` collector."""
-    from dbxray.checks.mysql_common import memo, records
+    """{(schema, table): {lower column name: {column, data_type, column_type, is_nullable, max_length,
+    charset}}} from the ``columns`` collector (one row per table, its columns as a JSON array)."""
+    from dbxray.checks.mysql_common import json_column, memo
+
+    frame = snap["columns"]
 
     def build() -> dict[tuple[str, str], dict[str, dict]]:
         out: dict[tuple[str, str], dict[str, dict]] = {}
-        for r in records(snap["columns"]):
-            out.setdefault((r["schema"], r["table"]), {})[str(r["column"]).lower()] = r
+        if frame.empty:
+            return out
+        names = ("column", "data_type", "column_type", "is_nullable", "max_length", "charset")
+        for schema, table, cols in zip(frame["schema"].tolist(), frame["table"].tolist(),
+                                       json_column(frame, "columns")):
+            out[(schema, table)] = {str(c[0]).lower(): dict(zip(names, c)) for c in cols if c}
         return out
 
-    return memo(snap["columns"], "columns_by_table", build)
+    return memo(frame, "columns_by_table", build)
 
 
 def distinct_values(snap: Any) -> dict[tuple[str, str, str], tuple[float, str]]:
