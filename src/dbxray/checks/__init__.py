@@ -116,4 +116,7 @@ def run_checks(snap: Any, config: Any, only: set[str] | None = None) -> CheckRes
             continue
         run.findings = len(found)
         result.findings.extend(found)
+    from dbxray.checks._util import forget
+
+    forget()
     return result

@@ -10,7 +10,8 @@ from dbxray.checks._util import (
     as_list,
     human_bytes,
     human_seconds,
-    memo,
+    pg_indexes,
+    pg_indexes_by_table,
     qualified,
     records,
     stats_age,
@@ -18,30 +19,6 @@ from dbxray.checks._util import (
 )
 from dbxray.findings import Finding
 from dbxray.quoting import pg_ident
-
-_LIST_COLUMNS = ("columns", "keys", "include_columns", "opclasses", "descending")
-
-
-def _indexes(snap: Any) -> list[dict[str, Any]]:
-    """The indexes frame as dicts with list columns as lists: built once per snapshot, read-only."""
-    frame = snap["indexes"]
-
-    def build() -> list[dict[str, Any]]:
-        return [{**r, **{c: as_list(r.get(c)) for c in _LIST_COLUMNS}} for r in records(frame)]
-
-    return memo(frame, "pg_indexes", build)
-
-
-def _indexes_by_table(snap: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    frame = snap["indexes"]
-
-    def build() -> dict[tuple[str, str], list[dict[str, Any]]]:
-        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for ix in _indexes(snap):
-            out.setdefault((ix["schema"], ix["table"]), []).append(ix)
-        return out
-
-    return memo(frame, "pg_indexes_by_table", build)
 
 
 def _backs_constraint(ix: dict[str, Any]) -> bool:
@@ -95,7 +72,7 @@ def unused_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     age_s, reset = stats_age(snap)
     fks = list(records(snap["foreign_keys"]))
     young = age_s is None or age_s < t["min_stats_days"] * 86400
-    for ix in _indexes(snap):
+    for ix in pg_indexes(snap):
         if ix.get("idx_scan") or _backs_constraint(ix) or not ix.get("is_valid"):
             continue
         size = ix.get("index_bytes") or 0
@@ -154,7 +131,7 @@ def duplicate_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     redundant constraint after checking what depends on it.
     """
     groups: dict[tuple, list[dict[str, Any]]] = {}
-    for ix in _indexes(snap):
+    for ix in pg_indexes(snap):
         if not ix.get("is_valid"):
             continue
         key = (ix["schema"], ix["table"], ix["method"], tuple(ix["keys"]), tuple(ix["opclasses"]),
@@ -204,7 +181,7 @@ def redundant_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     something the wider one does not.
     Fix: drop the narrower index (the undo is given).
     """
-    for table_indexes in _indexes_by_table(snap).values():
+    for table_indexes in pg_indexes_by_table(snap).values():
         members = [ix for ix in table_indexes if ix.get("is_valid") and ix["method"] == "btree"]
         for narrow in members:
             if _backs_constraint(narrow):
@@ -248,7 +225,7 @@ def invalid_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     duplicates needs the data fixed first.
     """
     building = " ".join(str(q).lower() for q in snap["activity"].get("query", []) if q)
-    for ix in _indexes(snap):
+    for ix in pg_indexes(snap):
         if ix.get("is_valid"):
             continue
         if "concurrently" in building and ix["index"].lower() in building:
@@ -281,7 +258,7 @@ def missing_fk_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: ``CREATE INDEX CONCURRENTLY`` on the referencing columns.
     """
     tables = table_rows(snap)
-    by_table = _indexes_by_table(snap)
+    by_table = pg_indexes_by_table(snap)
     for fk in records(snap["foreign_keys"]):
         cols = as_list(fk["columns"])
         n = len(cols)

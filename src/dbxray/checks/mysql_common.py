@@ -12,58 +12,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from dbxray.checks._util import memo, records
+
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 PS_SOURCE = "performance_schema"
 SLOW_LOG_SOURCE = "mysql.slow_log"
 USERSTAT_SOURCE = "information_schema.INDEX_STATISTICS (userstat)"
-
-
-_MEMO: dict[tuple[int, str], tuple[Any, Any]] = {}
-
-
-def memo(frame: Any, kind: str, build: Any) -> Any:
-    """``build()`` once per collected frame: a 5,000-table schema decodes its 15,000 indexes once,
-    not once per check. Keyed by the frame object itself (kept alive by the entry, so an id is never
-    reused while cached); callers must treat the result as read-only."""
-    key = (id(frame), kind)
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0] is frame:
-        return hit[1]
-    value = build()
-    if len(_MEMO) > 64:
-        _MEMO.clear()
-    _MEMO[key] = (frame, value)
-    return value
-
-
-def records(df: Any) -> list[dict[str, Any]]:
-    """Rows as plain dicts, missing values as None (vectorized; read-only, shared between checks)."""
-    if df is None or df.empty:
-        return []
-
-    def build() -> list[dict[str, Any]]:
-        cols = [str(c) for c in df.columns]
-        # column-wise tolist() + zip: several times faster than DataFrame.to_dict("records")
-        rows = [dict(zip(cols, row)) for row in zip(*(df[c].tolist() for c in df.columns))]
-        # only columns that can hold a missing value need a look (NaN, NaT, pd.NA -> None)
-        holes = [c for c in df.columns if df[c].dtype.kind not in "iub" and df[c].isna().any()]
-        for r in rows:
-            for c in holes:
-                v = r[c]
-                if v is not None and not isinstance(v, (str, int)) and _is_missing(v):
-                    r[c] = None
-        return rows
-
-    return memo(df, "records", build)
-
-
-def _is_missing(value: Any) -> bool:
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def json_list(value: Any) -> list:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbxray.checks import check
-from dbxray.checks._util import TYPE_MAX, as_list, qualified, records
+from dbxray.checks._util import TYPE_MAX, as_list, pg_indexes, qualified, records
 from dbxray.findings import Finding
 from dbxray.quoting import pg_ident
 
@@ -22,7 +22,7 @@ def missing_primary_key(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: add a primary key; a new identity column rewrites the table, so plan the lock.
     """
     unique_ix: dict[tuple[str, str], dict[str, Any]] = {}
-    for ix in records(snap["indexes"]):
+    for ix in pg_indexes(snap):
         if ix.get("is_unique") and ix.get("is_valid") and not ix.get("predicate") and not ix.get("expressions"):
             unique_ix.setdefault((ix["schema"], ix["table"]), ix)
     for r in records(snap["tables"]):
