@@ -196,9 +196,12 @@ def run_collectors(
     specs = load_specs(engine_dir)
     # extensions and server first: the other collectors' variants depend on what is installed
     # and on who we are
-    first = [s for s in specs if s.metric in BOOTSTRAP_METRICS]
-    for spec in first:
-        _run_one(session, spec, snap, progress)
+    first = choose(tuple(s for s in specs if s.metric in BOOTSTRAP_METRICS), ctx)
+    for metric, spec in first.items():
+        if isinstance(spec, str):
+            snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
+        else:
+            _run_one(session, spec, snap, progress)
     if snap.has("extensions") and not snap["extensions"].empty:
         ctx.extensions = dict(zip(snap["extensions"]["name"], snap["extensions"]["version"]))
     server = snap["server"]

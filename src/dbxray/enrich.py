@@ -17,7 +17,10 @@ from dbxray.findings import Finding
 
 def enrich(report: Any, session: Any, snap: Any, config: Any) -> None:
     """Add plan findings and index advice to ``report`` (in place)."""
-    if session.engine != "postgres" or not snap.has("statements"):
+    if session.engine == "mysql":
+        _explain_mysql_advice(report, session, snap, config)
+        return
+    if not snap.has("statements"):
         return
     added: list[Finding] = []
     errors: list[dict[str, str]] = []
@@ -73,3 +76,29 @@ def dedupe_missing_indexes(existing: list[Finding], added: list[Finding]) -> lis
         if current is None or (f.evidence.get("proven") and not current.evidence.get("proven")):
             best[key] = f
     return others + list(best.values())
+
+
+def _explain_mysql_advice(report: Any, session: Any, snap: Any, config: Any) -> None:
+    """MySQL has no hypothetical indexes: the rule check's missing_index findings are replaced by the
+    same advice with the EXPLAIN of the statement as it runs today (the full scan) in evidence."""
+    rule = [f for f in report.findings if f.check == "missing_index"]
+    if not rule or not config.report_option("index_advice", True):
+        return
+    t0 = time.monotonic()
+    try:
+        from dbxray.checks import known_options, load_all
+        from dbxray.indexes.mysql_advisor import advise_mysql
+
+        info = load_all()[("missing_index", "mysql")]
+        thresholds = config.thresholds("missing_index", info.thresholds, known=known_options("missing_index"))
+        advised = {_index_key(f): f for f in advise_mysql(session, snap, thresholds=thresholds)}
+    except Exception as exc:
+        report.collection.setdefault("check_errors", []).append(
+            {"check": "missing_index", "detail": f"{exc.__class__.__name__}: {exc}"})
+        return
+    keep = [f for f in report.findings if not (f.check == "missing_index" and _index_key(f) in advised)]
+    for f in advised.values():
+        f.evidence.setdefault("analysis", "index advisor")
+    report.findings = []
+    report.add(keep + [f for k, f in advised.items() if k in {_index_key(r) for r in rule}])
+    report.collection.setdefault("live_analysis", {})["index_advice_ms"] = round((time.monotonic() - t0) * 1000, 1)

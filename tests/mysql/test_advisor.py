@@ -115,3 +115,22 @@ def test_several_statements_in_one_query_are_refused(shop):
     with connect(my.dsn(db)) as session, pytest.raises(UnsafeStatement):
         advise_mysql(session, collect_snapshot(my.dsn(db)), ["SELECT 1; DROP TABLE tiny"])
     assert my.scalar(f"SELECT COUNT(*) FROM `{db}`.tiny") == 100
+
+
+def test_report_attaches_the_explain_of_the_full_scan_to_missing_index(shop):
+    """`dbxray report` on MariaDB: the rule's missing_index advice carries the statement's EXPLAIN today."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    my, db = shop
+    workload(my, db, [("SELECT id, payload FROM events WHERE kind = %s", (k,)) for k in range(25)])
+    result = subprocess.run([str(Path(sys.executable).with_name("dbxray")), "report", "--format", "json",
+                             "--dsn", my.dsn(db)], capture_output=True, text=True, timeout=120)
+    data = json.loads(result.stdout)
+    (f,) = [f for f in data["findings"] if f["check"] == "missing_index"]
+    assert f["object"]["table"] == "events" and f["object"]["columns"] == ["kind"]
+    assert f["evidence"]["analysis"] == "index advisor"
+    assert f["evidence"]["full_scan"] is True and f["evidence"]["current_access"]["type"] == "ALL"
+    assert data["collection"]["live_analysis"]["index_advice_ms"] >= 0

@@ -17,20 +17,29 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def code(text: Any) -> str:
+    """An inline code span that survives backticks inside (MySQL digests quote names with them)."""
+    text = str(text).replace("\n", " ")
+    if "`" not in text:
+        return f"`{text}`"
+    fence = "``" if "``" not in text else "```"
+    return f"{fence} {text} {fence}"
+
+
 def _object_label(obj: dict[str, Any]) -> str:
     parts = []
     for key in ("schema", "table", "index", "columns", "query_id", "sequence", "role", "setting", "node_id",
                 "node_type", "relation", "pid", "extension"):
         if key in obj:
-            parts.append(f"{key}: `{_fmt(obj[key])}`")
+            parts.append(f"{key}: {code(_fmt(obj[key]))}")
     return " · ".join(parts)
 
 
 def render_markdown(report) -> str:
     data = report.to_dict()
     t = data["target"]
-    out = [f"# dbxray {data['kind']}: {t.get('engine')} {t.get('server_version', '')} — "
-           f"`{t.get('database', '')}` on `{t.get('host', '')}`", ""]
+    out = [f"# dbxray {data['kind']}: {t.get('flavor') or t.get('engine')} {t.get('server_version', '')} — "
+           f"{code(t.get('database', ''))} on {code(t.get('host', ''))}", ""]
     counts = data["summary"]["findings"]
     out.append(f"Collected {data['collected_at']} in {data['collection'].get('duration_ms', 0):,.0f} ms · "
                f"**{counts['critical']} critical**, **{counts['warning']} warning**, {counts['info']} info")
@@ -48,10 +57,10 @@ def render_markdown(report) -> str:
                 "| # | query id | calls | total ms | share | mean ms | rows/call | query |",
                 "|---|---|---:|---:|---:|---:|---:|---|"]
         for i, s in enumerate(stmts, 1):
-            q = str(s.get("query", "")).replace("|", "\\|")[:120]
-            out.append(f"| {i} | `{s.get('query_id')}` | {_fmt(s.get('calls'))} | {_fmt(s.get('total_ms'))} | "
+            q = code(str(s.get("query", ""))[:120]).replace("|", "\\|")
+            out.append(f"| {i} | {code(s.get('query_id'))} | {_fmt(s.get('calls'))} | {_fmt(s.get('total_ms'))} | "
                        f"{_fmt(s.get('share_pct'))}% | {_fmt(s.get('mean_ms'))} | {_fmt(s.get('rows_per_call'))} "
-                       f"| `{q}` |")
+                       f"| {q} |")
         out.append("")
     changes = data["summary"].get("changes")
     if changes:
