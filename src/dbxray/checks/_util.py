@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -151,9 +151,36 @@ INDEX_FIELDS = (
 _INDEX_LISTS = ("columns", "keys", "include_columns", "opclasses", "descending")
 
 
-def pg_indexes(snap: Any) -> list[dict[str, Any]]:
-    """The indexes the checks need, as dicts of the fields they read (lists as lists): built once per
-    snapshot and read-only. Only the needed fields: 30,000 indexes stay a few tens of MB."""
+class FieldRow(tuple):
+    """A read-only row that answers ``row["name"]`` and ``row.get("name")`` like a dict, at the memory
+    cost of a tuple: 30,000 index rows take a quarter of what dicts would."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _pos: ClassVar[dict[str, int]] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._pos[key])
+        return tuple.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        pos = self._pos.get(key)
+        return default if pos is None else tuple.__getitem__(self, pos)
+
+    def keys(self) -> tuple[str, ...]:
+        return self._fields
+
+
+def row_type(fields: tuple[str, ...] | list[str]) -> type[FieldRow]:
+    fields = tuple(fields)
+    return type("Row", (FieldRow,), {"__slots__": (), "_fields": fields, "_pos": {f: i for i, f in enumerate(fields)}})
+
+
+def pg_indexes(snap: Any) -> list[FieldRow]:
+    """The indexes the checks need, as rows of the fields they read (lists as lists; ``ix["table"]``,
+    ``ix.get("predicate")``): built once per snapshot and read-only. Only the needed fields, in
+    tuple-sized rows: 30,000 indexes stay a few MB."""
     frame = snap["indexes"]
 
     def build() -> list[dict[str, Any]]:
@@ -169,7 +196,8 @@ def pg_indexes(snap: Any) -> list[dict[str, Any]]:
                 values.append(col.tolist())
             else:
                 values.append(col.astype(object).where(col.notna(), None).tolist())
-        return [dict(zip(fields, row)) for row in zip(*values)]
+        row = row_type(fields)
+        return [row(values_of_row) for values_of_row in zip(*values)]
 
     return memo(frame, "pg_indexes", build)
 
