@@ -192,3 +192,65 @@ def test_container_seed_script_and_workload_command_work(tmp_path):
         assert report.returncode == 0, report.stderr
         checks = {f["check"] for f in json.loads(report.stdout)["findings"]}
         assert {"invalid_index", "sequence_exhaustion", "missing_primary_key", "n_plus_one"} <= checks
+
+
+MARIADB_SEED = DOCKER / "mariadb" / "initdb" / "10-shop.sql"
+MARIADB_TRAFFIC = DOCKER / "mariadb" / "traffic.sql"
+
+
+def test_mariadb_service_has_performance_schema_and_its_seed(compose):
+    service = compose["services"]["mariadb"]
+    assert service["image"].startswith("mariadb:10.11")
+    flags = " ".join(service["command"])
+    assert "--performance-schema=ON" in flags and "--performance-schema-consumer-statements-digest=ON" in flags
+    assert any(v.startswith("./mariadb/initdb:/docker-entrypoint-initdb.d") for v in service["volumes"])
+    assert service["ports"] == ["127.0.0.1:3307:3306"] and "healthcheck.sh" in service["healthcheck"]["test"]
+    assert MARIADB_SEED.exists() and MARIADB_TRAFFIC.exists()
+    env = compose["services"]["dbxray-mariadb"]["environment"]
+    assert env["DATABASE_URL"].startswith("mariadb://") and env["DATABASE_URL"].endswith("/shop")
+
+
+def test_mariadb_seed_and_traffic_run_and_dbxray_finds_the_planted_problems():
+    """The seed the container runs at first start, run for real on the local MariaDB, then the report."""
+    pymysql = pytest.importorskip("pymysql")
+    try:
+        admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True,
+                                client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
+    except pymysql.err.OperationalError:
+        pytest.skip("no MariaDB on 127.0.0.1:3306")
+    db = f"dbxray_docker_seed_{os.getpid()}"
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{db}`")
+            cur.execute(f"USE `{db}`")
+            cur.execute(MARIADB_SEED.read_text())
+            while cur.nextset():
+                pass
+            # one statement at a time, as the mariadb client in the workload service sends them
+            # (a multi-statement packet is digested as its first statement)
+            traffic = [line for line in MARIADB_TRAFFIC.read_text().splitlines() if line and not line.startswith("--")]
+            for _ in range(2):
+                for statement in traffic:
+                    cur.execute(statement)
+                    cur.fetchall()
+        result = subprocess.run([str(Path(sys.executable).with_name("dbxray")), "report", "--format", "json",
+                                 "--allow-partial", "--dsn", f"mariadb://root@127.0.0.1:3306/{db}"],
+                                capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stderr
+        found = {(f["check"], f["object"].get("table"), f["object"].get("index"))
+                 for f in json.loads(result.stdout)["findings"]}
+        assert ("missing_primary_key", "order_items", None) in found
+        assert ("duplicate_index", "order_items", "ix_items_order_copy") in found or \
+            ("duplicate_index", "order_items", "ix_items_order") in found
+        assert ("redundant_index", "orders", "ix_orders_status") in found
+        assert ("sequence_exhaustion", "cart_events", None) in found
+        with admin.cursor() as cur:
+            cur.execute("SELECT @@performance_schema")
+            pfs_on = bool(cur.fetchone()[0])
+        if pfs_on:  # the digests show the lookups by unindexed columns (scripts/ci-mariadb.sh turns it on)
+            tables = {t for c, t, _ in found if c == "missing_index"}
+            assert {"orders", "customers"} <= tables, found
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+        admin.close()
