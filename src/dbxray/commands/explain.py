@@ -128,28 +128,8 @@ def _render(report, plan, findings, fmt: Format, output: Path | None) -> str:
 
     if fmt != Format.text:
         return render(report, fmt.value)
-    import io
-
-    from rich.console import Console
-
     from dbxray.plans.render import render_terminal
-    from dbxray.report.text import _collection, _findings, _header
+    from dbxray.report.text import render_text
 
     color = output is None and sys.stdout.isatty()
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, color_system="auto" if color else None, width=120,
-                      soft_wrap=False)
-    data = report.to_dict()
-    target = data["target"]
-    if target.get("source"):  # offline: name the file, not a server
-        target = {**target, "database": target.get("file") or target["source"], "host": "offline"}
-    _header(console, {**data, "target": target})
-    tree = render_terminal(plan, findings, color=color)
-    data_findings = data["findings"]
-    tail = io.StringIO()
-    tail_console = Console(file=tail, force_terminal=color, color_system="auto" if color else None, width=120,
-                           soft_wrap=False)
-    tail_console.print()
-    _findings(tail_console, data_findings)
-    _collection(tail_console, data["collection"])
-    return buf.getvalue() + tree + tail.getvalue()
+    return render_text(report, color=color, width=120, body=render_terminal(plan, findings, color=color))

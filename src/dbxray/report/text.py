@@ -37,23 +37,33 @@ def _bytes(n: Any) -> str:
     return str(n)
 
 
-def render_text(report, color: bool | None = None, width: int | None = None) -> str:
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=bool(color), color_system="auto" if color else None,
-                      width=width or 110, soft_wrap=False)
+def render_text(report, color: bool | None = None, width: int | None = None, body: str | None = None) -> str:
+    """The terminal report. ``body``: text already rendered for the middle (``dbxray explain`` puts its
+    plan tree there, findings beside their nodes), in place of the plan panel and statements table."""
+    def console_on(buf: io.StringIO) -> Console:
+        return Console(file=buf, force_terminal=bool(color), color_system="auto" if color else None,
+                       width=width or 110, soft_wrap=False)
+
+    head, tail = io.StringIO(), io.StringIO()
     data = report.to_dict()
-    _header(console, data)
-    if data.get("plan"):
-        _plan(console, data["plan"])
-    _statements(console, data["summary"].get("statements") or [])
-    _changes(console, data["summary"].get("changes"))
+    _header(console_on(head), data)
+    console = console_on(tail)
+    if body is None:
+        if data.get("plan"):
+            _plan(console, data["plan"])
+        _statements(console, data["summary"].get("statements") or [])
+        _changes(console, data["summary"].get("changes"))
+    else:
+        console.print()
     _findings(console, data["findings"])
     _collection(console, data["collection"])
-    return buf.getvalue()
+    return head.getvalue() + (body or "") + tail.getvalue()
 
 
 def _header(console: Console, data: dict[str, Any]) -> None:
     t = data["target"]
+    if t.get("source"):  # an offline plan file: name the file, not a server
+        t = {**t, "database": t.get("file") or t["source"], "host": "offline"}
     counts = data["summary"]["findings"]
     title = Text.assemble(("dbxray ", "bold"), (data["kind"], "bold"), "  ",
                           f"{t.get('flavor') or t.get('engine')} {t.get('server_version', '')}  ",
