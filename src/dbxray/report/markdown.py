@@ -13,7 +13,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, list):
-        return ", ".join(map(str, value))
+        return ", ".join("—" if v is None else _fmt(v) for v in value)
     return str(value)
 
 
