@@ -129,12 +129,17 @@ def _prove_index_suggestions(session, statement: str, findings: list) -> list:
             if f.check == "missing_index":
                 f.evidence["advisor"] = f"not consulted: {exc.__class__.__name__}: {exc}"
         return findings
-    by_table = {(a.object.get("schema"), a.object.get("table")): a for a in advised}
+    # only a proven index beats the plan's own, measured evidence; an unproven advisor guess does not
+    by_table = {(a.object.get("schema"), a.object.get("table")): a for a in advised if a.evidence.get("proven")}
     out = []
     for f in findings:
         better = by_table.pop((f.object.get("schema"), f.object.get("table")), None) \
             if f.check == "missing_index" else None
         if better is None:
+            if f.check == "missing_index":
+                unproven = next((a for a in advised if not a.evidence.get("proven")), None)
+                f.evidence.setdefault("advisor", unproven.recommendation if unproven else
+                                      "the index advisor could not prove an index for this table")
             out.append(f)
             continue
         better.object.update({k: f.object[k] for k in ("node_id", "node_type", "relation") if k in f.object})
