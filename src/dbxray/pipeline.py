@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dbxray.collect import ProgressFn, run_collectors
@@ -29,16 +30,21 @@ def analyze_snapshot(snapshot: Snapshot, config: Any = None, baseline: Snapshot 
     return build_report(snapshot, config=config, baseline=baseline)
 
 
-def live_report(session: Session, config: Any = None, baseline: Snapshot | None = None,
+def live_report(session: Session, config: Any = None,
+                baseline: Snapshot | Callable[[Snapshot], Snapshot | None] | None = None,
                 progress: ProgressFn | None = None) -> tuple[Snapshot, Any]:
     """Everything ``dbxray report`` does on an open session: collect, check, then plan the top
-    statements and prove index advice while the session is still open."""
+    statements and prove index advice while the session is still open.
+
+    ``baseline`` may be a function of the new snapshot (``--history`` finds the previous run of the
+    same database only once it knows which database this is)."""
     from dbxray.config import Config
     from dbxray.enrich import enrich
 
     config = config if config is not None else Config()
     snap = run_collectors(session, progress=progress)
-    report = analyze_snapshot(snap, config=config, baseline=baseline)
+    base = baseline(snap) if callable(baseline) else baseline
+    report = analyze_snapshot(snap, config=config, baseline=base)
     if progress:
         progress("plans and index advice")
     enrich(report, session, snap, config)

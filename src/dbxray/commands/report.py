@@ -60,11 +60,15 @@ def report(
         rep = analyze_snapshot(snap, config=cfg, baseline=base or previous)
     else:
         limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+        found: dict = {}
+
+        def baseline_of(new):  # --history: the previous run of this database, known once collected
+            found["previous"] = _previous(history, new)
+            return base or found["previous"]
+
         with connect(dsn, limits) as session, progress("collecting", enabled=not no_progress) as tick:
-            # the baseline of a --history run is only known once we know which database this is
-            snap, rep = live_report(session, cfg, base, tick) if not history else _history_run(
-                session, cfg, base, history, tick)
-            previous = rep.extra.pop("_previous", None)
+            snap, rep = live_report(session, cfg, baseline_of if history else base, tick)
+        previous = found.get("previous")
     if save:
         snap.save(save)
     if history:
@@ -81,21 +85,6 @@ def _previous(history: Path | None, snap):
 
     history.mkdir(parents=True, exist_ok=True)
     return previous_snapshot(history, snap)
-
-
-def _history_run(session, cfg, base, history: Path, tick):
-    """Collect, then find the previous run of this database, then analyse the interval since it."""
-    from dbxray.collect import run_collectors
-    from dbxray.enrich import enrich
-    from dbxray.pipeline import analyze_snapshot
-
-    snap = run_collectors(session, progress=tick)
-    previous = _previous(history, snap)
-    rep = analyze_snapshot(snap, config=cfg, baseline=base or previous)
-    tick("plans and index advice")
-    enrich(rep, session, snap, cfg)
-    rep.extra["_previous"] = previous
-    return snap, rep
 
 
 def _record_history(history: Path, snap, rep, previous, cfg) -> None:
