@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from dbxray.quoting import pg_ident
+from dbxray.units import human_bytes, human_seconds  # noqa: F401  (re-exported for the checks)
 
 TYPE_MAX = {
     "smallint": 32767,
@@ -59,34 +60,6 @@ def _missing(value: Any) -> bool:
 
 def qualified(schema: str, table: str) -> str:
     return pg_ident(schema, table)
-
-
-def mb(n: float | None) -> float | None:
-    return None if n is None else round(float(n) / 1048576, 1)
-
-
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "unknown size"
-    n = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
-
-
-def human_seconds(s: float | None) -> str:
-    if s is None:
-        return "unknown"
-    s = float(s)
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 7200:
-        return f"{s / 60:.0f} min"
-    if s < 172800:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} days"
 
 
 def stats_age(snap: Any) -> tuple[float | None, Any]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from dbxray.checks._util import memo, records
+from dbxray.checks._util import as_list, memo, records
 
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 PS_SOURCE = "performance_schema"
@@ -22,12 +22,8 @@ USERSTAT_SOURCE = "information_schema.INDEX_STATISTICS (userstat)"
 
 def json_list(value: Any) -> list:
     """A JSON array from a collector (``'["a","b"]'``), or an already decoded list."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if hasattr(value, "tolist"):
-        return list(value.tolist())
+    if not isinstance(value, (str, bytes)):
+        return as_list(value)
     try:
         out = json.loads(value)
     except (TypeError, ValueError):

@@ -11,6 +11,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from dbxray.units import human_bytes
+
 STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
 
 
@@ -27,14 +29,7 @@ def _fmt(value: Any) -> str:
 
 
 def _bytes(n: Any) -> str:
-    if n is None:
-        return "—"
-    n = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return str(n)
+    return human_bytes(n, missing="—")
 
 
 def render_text(report, color: bool | None = None, width: int | None = None, body: str | None = None) -> str:
