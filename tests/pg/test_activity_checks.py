@@ -73,7 +73,12 @@ def test_idle_in_transaction_found_but_plain_idle_is_not(table):
         assert f.evidence["idle_s"] >= 1.0
         assert "pg_terminate_backend" in f.sql and "idle_in_transaction_session_timeout" in f.sql
         assert not findings(report(pg.dsn(name)), "idle_in_transaction")  # 5 min default
-        idle_tx.rollback()
+        with pg.connect(name) as admin:
+            assert admin.execute(f.sql.splitlines()[0]).fetchone()[0] is True  # pg_terminate_backend
+        with pytest.raises(psycopg.OperationalError):
+            idle_tx.execute("SELECT 1")
+    with pg.connect(name) as conn:  # its uncommitted update was rolled back with it
+        assert conn.execute("SELECT qty FROM stock WHERE id = 1").fetchone()[0] == 10
 
 
 def test_lock_contention_names_root_blocker_and_every_waiter(table):
@@ -94,9 +99,15 @@ def test_lock_contention_names_root_blocker_and_every_waiter(table):
         assert {b["mode"] for b in f.evidence["blocked"]} == {"ShareLock", "ExclusiveLock"}
         assert f.object["relation"] == "stock"
         assert f.evidence["blocker_state"] == "idle in transaction"
-        holder.rollback()
-    for thread, _ in waiters:
-        thread.join(5)
+        with pg.connect(name) as admin:
+            admin.execute(f.sql.split("  --")[0])  # terminate the root blocker: the queue drains
+        for thread, _ in waiters:
+            thread.join(10)
+            assert not thread.is_alive()
+        with pytest.raises(psycopg.OperationalError):
+            holder.execute("SELECT 1")
+    with pg.connect(name) as conn:
+        assert conn.execute("SELECT qty FROM stock WHERE id = 1").fetchone()[0] == 12  # both waiters ran
     assert not findings(report(pg.dsn(name), lock_contention={"min_wait_s": 0.0}), "lock_contention")
 
 
