@@ -60,8 +60,12 @@ class CollectorSpec:
         if ctx.version_num > self.max_server:
             return f"only for server version <= {format_version(self.max_server, ctx.engine)}"
         if self.needs == "superuser" and not ctx.is_superuser:
-            return "needs a superuser"
+            return "needs a superuser" if ctx.is_superuser is not None else \
+                "could not tell whether this role is a superuser (the server collector failed)"
         if self.extension:
+            if ctx.extensions is None:
+                return (f"could not tell whether extension {self.extension} is installed "
+                        "(the extensions collector failed)")
             installed = ctx.extensions.get(self.extension)
             if installed is None:
                 return f"extension {self.extension} is not installed in this database"
@@ -82,8 +86,8 @@ class ServerContext:
     engine: str
     version_num: int
     flavor: str
-    extensions: dict[str, str] = field(default_factory=dict)
-    is_superuser: bool = False
+    extensions: dict[str, str] | None = field(default_factory=dict)  # None: unknown (collector failed)
+    is_superuser: bool | None = False  # None: unknown (the server collector failed)
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -202,11 +206,16 @@ def run_collectors(
             snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
         else:
             _run_one(session, spec, snap, progress)
-    if snap.has("extensions") and not snap["extensions"].empty:
-        ctx.extensions = dict(zip(snap["extensions"]["name"], snap["extensions"]["version"]))
+    if snap.has("extensions"):
+        ext = snap["extensions"]
+        ctx.extensions = dict(zip(ext["name"], ext["version"])) if not ext.empty else {}
+    elif any(s.metric == "extensions" for s in specs):
+        ctx.extensions = None
     server = snap["server"]
     if not server.empty and "is_superuser" in server:
         ctx.is_superuser = bool(server.iloc[0]["is_superuser"])
+    elif session.engine == "postgres":
+        ctx.is_superuser = None
     for metric, spec in choose(specs, ctx).items():
         if metric in BOOTSTRAP_METRICS or (only and metric not in only):
             continue
@@ -215,7 +224,7 @@ def run_collectors(
             continue
         _run_one(session, spec, snap, progress)
     snap.duration_ms = (time.monotonic() - started) * 1000
-    snap.meta["extensions"] = ctx.extensions
+    snap.meta["extensions"] = ctx.extensions or {}
     return snap
 
 

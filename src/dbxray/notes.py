@@ -52,13 +52,19 @@ def _postgres_notes(snap: Any) -> list[str]:
 
 
 def incomplete_reasons(snap: Any) -> list[str]:
-    """Why the report cannot speak about statements at all (the CLI exits non-zero for these)."""
+    """Why the report is partial (the CLI exits non-zero for these): no statement statistics, or
+    collectors cut off by the statement timeout (a CI gate must not pass on what was never checked)."""
+    timed_out = [run.name for run in snap.collectors if run.status == "timeout"]
+    reasons = [f"{len(timed_out)} collector(s) cut off by the statement timeout ({', '.join(timed_out)}): "
+               "raise --statement-timeout or look at the server's load"] if timed_out else []
     if snap.has("statements"):
-        return []
+        return reasons
     run = snap.run_of("statements")
+    if run is not None and run.status == "timeout":
+        return reasons
     why = f" ({run.detail})" if run and run.detail else ""
     if snap.engine == "postgres":
-        return [f"pg_stat_statements is not available{why}: statement checks were skipped; "
+        return [*reasons, f"pg_stat_statements is not available{why}: statement checks were skipped; "
                 "see the extension_missing finding for how to enable it"]
-    return [f"no statement statistics{why}: statement checks were skipped; see the setting findings for "
-            "how to enable performance_schema"]
+    return [*reasons, f"no statement statistics{why}: statement checks were skipped; see the setting findings "
+            "for how to enable performance_schema"]

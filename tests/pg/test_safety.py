@@ -198,3 +198,26 @@ def test_a_healthy_database_gets_no_warning_about_its_tables(pg_db):
                     and f.severity in ("warning", "critical")]
     assert about_tables == []
     assert not [f for f in rep.findings if f.check in ("slow_query", "temp_spill", "n_plus_one", "full_table_scan")]
+
+
+def test_collectors_cut_off_by_the_statement_timeout_still_give_a_report(pg_db):
+    """A catalog another session holds locked: every collector waits, is cancelled at the statement
+    timeout, and the report says so instead of hanging or crashing (exit 4: incomplete)."""
+    pg, name = pg_db
+    with pg.connect(name) as holder:
+        holder.autocommit = False
+        holder.execute("LOCK TABLE pg_catalog.pg_statistic IN ACCESS EXCLUSIVE MODE")  # planning needs it
+        started = time.monotonic()
+        result = run_cli("report", "--format", "json", "--statement-timeout", "0.2", "--dsn", pg.dsn(name))
+        elapsed = time.monotonic() - started
+        holder.rollback()
+    assert result.returncode == 4
+    err = assert_one_clean_line(result, "cut off by the statement timeout")
+    assert "tables" in err and "indexes" in err
+    data = json.loads(result.stdout)
+    status = {c["name"]: c["status"] for c in data["collection"]["collectors"]}
+    assert status["tables"] == status["indexes"] == "timeout"
+    skipped = {c["name"]: c["detail"] for c in data["collection"]["collectors"] if c["status"] == "skipped"}
+    assert "could not tell" in skipped["statements"]  # not a false "not installed"
+    assert not [f for f in data["findings"] if f["check"] == "extension_missing"]
+    assert elapsed < 30

@@ -25,6 +25,10 @@ def extension_missing(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     ``shared_preload_libraries`` (a restart) *and* created in the database. HypoPG lets the
     index advisor prove a suggestion before you build it.
     """
+    for source in ("extensions", "available_extensions"):
+        run = snap.run_of(source)
+        if run is not None and run.status != "ok":
+            return  # we cannot tell what is installed: the notes name the failed collector instead
     available = {r["name"]: r for r in records(snap["available_extensions"])}
     created = {r["name"]: r for r in records(snap["extensions"])}
     preload = _preloaded(snap)

@@ -81,6 +81,5 @@ def exit_for(report, fail_on: Severity | None, allow_partial: bool = False) -> N
             typer.echo(f"dbxray: {len(hits)} finding(s) at or above {fail_on.value}", err=True)
             raise typer.Exit(EXIT_FINDINGS)
     if report.incomplete and not allow_partial:
-        for reason in report.incomplete:
-            typer.echo(f"dbxray: incomplete: {reason}", err=True)
+        typer.echo(f"dbxray: incomplete: {'; '.join(report.incomplete)}", err=True)
         raise typer.Exit(EXIT_INCOMPLETE)
