@@ -16,11 +16,17 @@ import subprocess
 from dataclasses import dataclass, field
 
 import psycopg
+import pytest
 from psycopg import sql as pgsql
 
 from dbxray.sandbox import PostgresSandbox, find_postgres_bindir
 
 _counter = itertools.count(1)
+
+# tests that start their own throwaway cluster (wraparound via pg_resetwal, password auth) need the
+# server binaries; on a laptop with only Docker they skip and the rest runs through testcontainers
+needs_pg_binaries = pytest.mark.skipif(find_postgres_bindir() is None,
+                                       reason="needs PostgreSQL server binaries for a throwaway cluster")
 
 
 def docker_available() -> bool:
@@ -81,8 +87,6 @@ def start_postgres(preload: tuple[str, ...]) -> tuple[PgServer, object]:
         container.start()
         dsn = container.get_connection_url()
         return PgServer(dsn, preload), container
-    import pytest
-
     pytest.skip("no PostgreSQL: set DBXRAY_TEST_PG_DSN, install the server binaries, or run Docker")
     raise AssertionError
 

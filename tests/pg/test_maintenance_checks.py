@@ -10,6 +10,7 @@ import pytest
 
 from dbxray.sandbox import PostgresSandbox, _run_as
 from tests.pg.helpers import findings, flush_stats, report
+from tests.servers import needs_pg_binaries
 
 
 def test_vacuum_overdue_when_autovacuum_is_off_and_fix_turns_it_back_on(pg_db):
@@ -112,6 +113,7 @@ def _burn_xids_to(sandbox: PostgresSandbox, next_xid: int) -> None:
                  str(sandbox.root / "server.log"), "-w", "start")
 
 
+@needs_pg_binaries
 @pytest.mark.slow
 def test_xid_wraparound_risk_on_a_cluster_aged_to_1_2_billion_transactions():
     with PostgresSandbox(preload=(), fast=True, settings={"autovacuum": "off",
