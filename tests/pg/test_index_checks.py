@@ -174,3 +174,27 @@ def test_identifiers_with_spaces_and_quotes_are_quoted(pg_db):
     after = report(pg.dsn(name))
     assert not findings(after, "missing_fk_index", table='it\'s "quoted"')
     assert not findings(after, "duplicate_index", table="Order Items")
+
+
+def test_index_bloat_after_mass_delete_and_reindex_clears_it(pg_db):
+    pg, name = pg_db
+    pg.run(name, """
+        CREATE TABLE readings (id int PRIMARY KEY, sensor int);
+        INSERT INTO readings SELECT g, (random() * 1e9)::int FROM generate_series(1, 300000) g;
+        CREATE INDEX readings_sensor ON readings (sensor);
+        CREATE INDEX readings_sensor_fresh ON readings (sensor);
+    """)
+    pg.run(name, "DELETE FROM readings WHERE id % 5 <> 0")  # 80% of the entries, spread over every page
+    pg.run(name, "VACUUM ANALYZE readings")
+    pg.run(name, "REINDEX INDEX readings_sensor_fresh")  # near-miss: rebuilt, only fillfactor's free space
+    rep = report(pg.dsn(name), index_bloat={"min_bytes": 1048576})
+    hits = {f.object["index"]: f for f in findings(rep, "index_bloat", table="readings")}
+    assert "readings_sensor" in hits and "readings_sensor_fresh" not in hits
+    f = hits["readings_sensor"]
+    assert 60 <= f.evidence["bloat_pct"] <= 90 and f.severity == "warning"
+    assert not findings(report(pg.dsn(name)), "index_bloat")  # below the 10 MB default
+    with pg.connect(name) as conn:
+        conn.execute(f.sql)
+    pg.run(name, "ANALYZE readings")
+    after = report(pg.dsn(name), index_bloat={"min_bytes": 1048576})
+    assert "readings_sensor" not in {x.object["index"] for x in findings(after, "index_bloat")}

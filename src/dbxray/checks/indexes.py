@@ -294,3 +294,39 @@ def missing_fk_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             recommendation=advice,
             sql=f"CREATE INDEX{concurrently} ON {qualified(fk['schema'], fk['table'])} ({col_sql});",
         )
+
+
+@check("index_bloat", "indexes", min_bytes=10 * 1048576, bloat_pct=40.0, critical_pct=90.0)
+def index_bloat(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """B-tree indexes much larger than their entries need, estimated from statistics (no scan).
+
+    Why: after mass deletes or updates a B-tree keeps its half-empty pages; every index scan
+    then reads more pages and the index takes more cache than it should. The estimate
+    (ioguix's, as postgres-checkup F005) expects the default 90% fillfactor, so a freshly
+    built index is not reported; partial and expression indexes are skipped because the
+    estimator is known to be far off for them. It needs pg_stats: when this role cannot read
+    it, the report says so instead of staying silent.
+    Fix: ``REINDEX INDEX CONCURRENTLY`` rebuilds it online (it needs room for a second copy
+    while it runs).
+    """
+    for r in records(snap["index_bloat"]):
+        if r.get("estimate_unreliable"):
+            continue
+        real = r.get("real_bytes") or 0
+        pct = r.get("bloat_pct") or 0.0
+        if real < t["min_bytes"] or pct < t["bloat_pct"]:
+            continue
+        yield Finding(
+            check="index_bloat",
+            severity="critical" if pct >= t["critical_pct"] else "warning",
+            title=f"Index {r['index']} on {r['table']} is about {pct:.0f}% bloat "
+                  f"({human_bytes(r.get('bloat_bytes'))} of {human_bytes(real)})",
+            object={"schema": r["schema"], "table": r["table"], "index": r["index"]},
+            evidence={"real_bytes": int(real), "bloat_bytes": int(r.get("bloat_bytes") or 0),
+                      "bloat_pct": round(pct, 1), "fillfactor": r.get("fillfactor"),
+                      "reltuples": r.get("reltuples"), "estimate": "statistics (pg_stats), no scan"},
+            recommendation=("Rebuild it online with REINDEX INDEX CONCURRENTLY (it builds a new copy, so it needs "
+                            "that much free space while it runs, then swaps them). If it keeps bloating, look at "
+                            "the delete/update pattern and at autovacuum on its table."),
+            sql=f"REINDEX INDEX CONCURRENTLY {pg_ident(r['schema'], r['index'])};",
+        )
