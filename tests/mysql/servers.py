@@ -1,8 +1,8 @@
 """MySQL/MariaDB servers for the tests, and small helpers to seed them and drive a workload.
 
-Order: ``DBXRAY_TEST_MYSQL_DSN``; the local MariaDB on 127.0.0.1:3306 when it answers with
-performance_schema ON (CI turns it on with scripts/ci-mariadb.sh); else a throwaway MariaDB
-started from the local binaries; else testcontainers when a Docker daemon answers.
+Order: ``DBXRAY_TEST_MYSQL_DSN``; else a throwaway MariaDB started from the local binaries (the
+machine's own MariaDB is never touched: tests truncate digests and create accounts); else
+testcontainers when a Docker daemon answers.
 """
 
 from __future__ import annotations
@@ -102,15 +102,6 @@ def _from_dsn(dsn: str, label: str) -> MyServer:
                     unquote(url.password) if url.password else None, label=label)
 
 
-def _local() -> MyServer | None:
-    server = MyServer("127.0.0.1", 3306, label="local MariaDB 127.0.0.1:3306")
-    try:
-        if server.performance_schema():
-            return server
-    except pymysql.err.MySQLError:
-        return None
-    return None
-
 
 def start_mysql(performance_schema: bool = True, settings: dict[str, str] | None = None) -> MyServer:
     """A server with performance_schema as asked; the caller stops ``owned`` (None when not ours)."""
@@ -123,9 +114,6 @@ def start_mysql(performance_schema: bool = True, settings: dict[str, str] | None
         env = os.environ.get("DBXRAY_TEST_MYSQL_DSN")
         if env:
             return _from_dsn(env, "DBXRAY_TEST_MYSQL_DSN")
-        local = _local()
-        if local:
-            return local
     if find_mariadb_binaries():
         sandbox = MariaDBSandbox(performance_schema=performance_schema, settings=settings).start()
         server = MyServer("127.0.0.1", sandbox.port, label=f"throwaway MariaDB (performance_schema="
