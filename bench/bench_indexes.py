@@ -1,6 +1,6 @@
 """Benchmark: the index advisor over 500 distinct statements on 200 tables, with HypoPG.
 
-Brings up a throwaway PostgreSQL (dbxray.sandbox), creates 200 tables of 5,000 rows (no secondary
+Brings up a throwaway PostgreSQL (dbxray.demo.sandbox), creates 200 tables of 5,000 rows (no secondary
 indexes), runs 500 distinct statements through psycopg with real parameters so pg_stat_statements
 records them normalized, then times the advisor (in-process, and the whole ``dbxray indexes``
 command) and counts its HypoPG calls. Target: advice within 20 s.
@@ -22,8 +22,8 @@ import psycopg
 
 from dbxray.collect import run_collectors
 from dbxray.connect import Limits, connect
-from dbxray.indexes.advisor import advise
-from dbxray.sandbox import PostgresSandbox
+from dbxray.demo.sandbox import PostgresSandbox
+from dbxray.engines.postgres.advisor.advise import advise
 
 SHAPES = [
     ("SELECT * FROM {t} WHERE a = %s", lambda i: (i % 500,)),

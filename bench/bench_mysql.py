@@ -1,6 +1,6 @@
 """Benchmark: the report on a catalog-heavy MariaDB (5,000 tables, 15,000 indexes, 2,000 digests).
 
-Brings up a throwaway MariaDB with performance_schema ON (dbxray.sandbox_mysql), builds the
+Brings up a throwaway MariaDB with performance_schema ON (tests.support.mariadb), builds the
 catalog with the setup session's own instrumentation off (so its DDL never becomes digests),
 runs 2,000 distinct statements as an application would (default schema = the catalog, literal
 values), then measures:
@@ -243,7 +243,7 @@ def main() -> int:
     built: dict = {}
     dsn = args.dsn
     if not dsn:
-        from dbxray.sandbox_mysql import MariaDBSandbox
+        from tests.support.mariadb import MariaDBSandbox
 
         sandbox = MariaDBSandbox(performance_schema=True, settings={
             "performance-schema-digests-size": "10000", "table-open-cache": "2000",

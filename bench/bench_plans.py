@@ -21,7 +21,7 @@ import tracemalloc
 def real_plan(partitions: int) -> str:
     import psycopg
 
-    from dbxray.sandbox import PostgresSandbox
+    from dbxray.demo.sandbox import PostgresSandbox
 
     sandbox = PostgresSandbox(preload=(), settings={"max_locks_per_transaction": "2048"}).start()
     try:

@@ -1,6 +1,6 @@
 """Benchmark: ``dbxray report`` on a catalog-heavy PostgreSQL, against the same collector SQL in psql.
 
-Builds, on a throwaway server (``dbxray.sandbox.PostgresSandbox``), a database of 10,000
+Builds, on a throwaway server (``dbxray.demo.sandbox.PostgresSandbox``), a database of 10,000
 tables with 30,000 indexes (primary key + two secondary per table), an identity sequence per
 table, a foreign key on every other table, a few rows each (so pg_stats and the bloat
 estimate have work), and 5,000 distinct statements in pg_stat_statements. Then it measures:
@@ -191,12 +191,11 @@ def breakdown(dsn: str) -> dict:
 
     peaks = {"start": peak()}
     t0 = time.perf_counter()
+    from dbxray import pipeline
     from dbxray.checks import checks_for
     from dbxray.collect import run_collectors
     from dbxray.config import Config
     from dbxray.connect import connect
-    from dbxray.enrich import enrich
-    from dbxray.pipeline import analyze_snapshot
     from dbxray.report import render
     imports = time.perf_counter() - t0
     import pandas  # noqa: F401  (the CLI imports it when collecting)
@@ -216,11 +215,12 @@ def breakdown(dsn: str) -> dict:
             checks[info.id] = round((time.perf_counter() - t) * 1000, 1)
         peaks["checks"] = peak()
         t = time.perf_counter()
-        rep = analyze_snapshot(snap, config=config)
+        checked = pipeline.check(snap, config)
         analyze_s = time.perf_counter() - t
         t = time.perf_counter()
-        enrich(rep, session, snap, config)
+        live = pipeline.live_analysis(session, snap, checked, config)
         enrich_s = time.perf_counter() - t
+        rep = pipeline.build(snap, checked, config, live)
         peaks["plans_and_index_advice"] = peak()
     t = time.perf_counter()
     text = render(rep, "json")
@@ -333,7 +333,7 @@ def main() -> int:
         print(json.dumps(breakdown(args.breakdown), default=str))
         return 0
 
-    from dbxray.sandbox import PostgresSandbox, find_postgres_bindir
+    from dbxray.demo.sandbox import PostgresSandbox, find_postgres_bindir
 
     bindir = find_postgres_bindir()
     if bindir is None:

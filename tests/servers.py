@@ -1,7 +1,7 @@
 """Where the tests get their servers, in this order:
 
 1. a DSN from the environment (``DBXRAY_TEST_PG_DSN``, ``DBXRAY_TEST_MYSQL_DSN``);
-2. a throwaway server started from the local binaries (``dbxray.sandbox``);
+2. a throwaway server started from the local binaries (``dbxray.demo.sandbox``);
 3. ``testcontainers`` when a Docker daemon answers (a laptop with only Docker).
 """
 
@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql as pgsql
 
-from dbxray.sandbox import PostgresSandbox, find_postgres_bindir
+from dbxray.demo.sandbox import PostgresSandbox, find_postgres_bindir
 
 _counter = itertools.count(1)
 

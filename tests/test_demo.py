@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dbxray.sandbox import find_postgres_bindir
+from dbxray.demo.sandbox import find_postgres_bindir
 
 DBXRAY = str(Path(sys.executable).with_name("dbxray"))
 
@@ -212,7 +212,7 @@ def test_ctrl_c_cleans_up():
 
 
 def test_without_postgres_binaries_one_line_and_exit_2():
-    code = ("import sys, dbxray.sandbox as s; s.find_postgres_bindir = lambda: None; "
+    code = ("import sys, dbxray.demo.sandbox as s; s.find_postgres_bindir = lambda: None; "
             "sys.argv = ['dbxray', 'demo']; from dbxray.cli import main; main()")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
@@ -224,7 +224,7 @@ def test_without_postgres_binaries_one_line_and_exit_2():
 
 def test_seed_reusable_on_a_shared_server(pg_db):
     """``seed(conn, cluster=False)``: the shop in a test's fresh database, nothing server-wide created."""
-    from dbxray.demo import seed
+    from dbxray.demo.shop import seed
 
     server, name = pg_db
     with server.connect() as admin:

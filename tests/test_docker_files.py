@@ -15,8 +15,8 @@ import psycopg
 import pytest
 import yaml
 
-from dbxray.demo import DATA_DIR, seed_files
-from dbxray.sandbox import PostgresSandbox, find_postgres_bindir
+from dbxray.demo.sandbox import PostgresSandbox, find_postgres_bindir
+from dbxray.demo.shop import DATA_DIR, seed_files
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
@@ -153,8 +153,8 @@ def test_tool_services_point_at_the_seeded_server(compose):
         dsn = svc["environment"]["DATABASE_URL"]
         assert dsn.startswith("postgresql://") and "@postgres:5432/shop" in dsn
         assert build_of(svc)[1] == DOCKER / "dbxray" / "Dockerfile"
-    assert compose["services"]["workload"]["entrypoint"] == ["python", "-m", "dbxray.demo", "workload"]
-    assert compose["services"]["incidents"]["entrypoint"] == ["python", "-m", "dbxray.demo", "incidents"]
+    assert compose["services"]["workload"]["entrypoint"] == ["python", "-m", "dbxray.demo.shop", "workload"]
+    assert compose["services"]["incidents"]["entrypoint"] == ["python", "-m", "dbxray.demo.shop", "incidents"]
     assert compose["services"]["dbxray"]["command"] == ["report"]
 
 
@@ -183,7 +183,7 @@ def test_container_seed_script_and_workload_command_work(tmp_path):
                 assert "hypopg" in exts
 
         # the compose `workload` service's command, then the `dbxray` service's command
-        work = subprocess.run([sys.executable, "-m", "dbxray.demo", "workload", "--seconds", "2"],
+        work = subprocess.run([sys.executable, "-m", "dbxray.demo.shop", "workload", "--seconds", "2"],
                               capture_output=True, text=True, env={**env, "DATABASE_URL": dsn}, timeout=120)
         assert work.returncode == 0, work.stderr
         assert "statements in" in work.stderr

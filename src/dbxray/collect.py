@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from dbxray.connect import Session
 from dbxray.snapshot import CollectorRun, Snapshot
@@ -95,9 +96,9 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 
 def format_version(num: int, engine: str) -> str:
-    if engine == "postgres":
-        return str(num // 10000) if num >= 100000 else f"{num // 10000}.{num // 100 % 100}"
-    return f"{num // 10000}.{num // 100 % 100}.{num % 100}"
+    from dbxray import engine as engines
+
+    return engines.get(engine).format_version(num)
 
 
 _HEADER = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*?)\s*$")
@@ -156,38 +157,17 @@ def choose(specs: tuple[CollectorSpec, ...], ctx: ServerContext) -> dict[str, Co
     return chosen
 
 
-def _classify_error(session: Session, exc: Exception) -> tuple[str, str]:
-    """(status, one-line detail) for a failed collector."""
-    message = " ".join(str(exc).split())
-    if session.engine == "postgres":
-        import psycopg
-
-        if isinstance(exc, psycopg.errors.QueryCanceled):
-            return "timeout", f"cancelled by statement_timeout ({session.limits.statement_timeout:g} s)"
-        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-            return "error", f"permission denied: {message}"
-    else:
-        code = exc.args[0] if getattr(exc, "args", None) else None
-        if code in (1969, 3024):
-            return "timeout", f"cancelled by the statement time limit ({session.limits.statement_timeout:g} s)"
-        if code in (1142, 1143, 1227, 1044):
-            return "error", f"permission denied: {message}"
-    return "error", message
-
-
 def run_collectors(
     session: Session,
     only: set[str] | None = None,
     progress: ProgressFn | None = None,
 ) -> Snapshot:
     """Run every applicable collector on an open session and return the Snapshot."""
+    from dbxray import engine as engines
+
     started = time.monotonic()
-    engine_dir = "postgres" if session.engine == "postgres" else "mysql"
-    ctx = ServerContext(
-        engine=session.engine,
-        version_num=session.version_num,
-        flavor="mariadb" if session.is_mariadb else ("mysql" if session.engine == "mysql" else "postgres"),
-    )
+    engine = engines.of(session)
+    ctx = ServerContext(engine=session.engine, version_num=session.version_num, flavor=engine.flavor(session))
     snap = Snapshot(
         engine=session.engine,
         server_version=session.server_version,
@@ -197,7 +177,7 @@ def run_collectors(
         collected_at=dt.datetime.now(dt.UTC),
         meta={"flavor": ctx.flavor},
     )
-    specs = load_specs(engine_dir)
+    specs = load_specs(session.engine)
     # extensions and server first: the other collectors' variants depend on what is installed
     # and on who we are
     first = choose(tuple(s for s in specs if s.metric in BOOTSTRAP_METRICS), ctx)
@@ -205,7 +185,7 @@ def run_collectors(
         if isinstance(spec, str):
             snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
         else:
-            _run_one(session, spec, snap, progress)
+            _run_one(session, spec, snap, progress, engine)
     if snap.has("extensions"):
         ext = snap["extensions"]
         ctx.extensions = dict(zip(ext["name"], ext["version"])) if not ext.empty else {}
@@ -214,7 +194,7 @@ def run_collectors(
     server = snap["server"]
     if not server.empty and "is_superuser" in server:
         ctx.is_superuser = bool(server.iloc[0]["is_superuser"])
-    elif session.engine == "postgres":
+    elif any(s.needs == "superuser" for s in specs):
         ctx.is_superuser = None
     for metric, spec in choose(specs, ctx).items():
         if metric in BOOTSTRAP_METRICS or (only and metric not in only):
@@ -222,13 +202,14 @@ def run_collectors(
         if isinstance(spec, str):
             snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
             continue
-        _run_one(session, spec, snap, progress)
+        _run_one(session, spec, snap, progress, engine)
     snap.duration_ms = (time.monotonic() - started) * 1000
     snap.meta["extensions"] = ctx.extensions or {}
     return snap
 
 
-def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: ProgressFn | None) -> None:
+def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: ProgressFn | None,
+             engine: Any) -> None:
     import pandas as pd
 
     if progress:
@@ -237,7 +218,7 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
     try:
         cols, rows = session.query(spec.sql)
     except Exception as exc:
-        status, detail = _classify_error(session, exc)
+        status, detail = engine.classify_error(session, exc)
         if spec.privileges and status == "error" and detail.startswith("permission denied"):
             detail = f"{detail} (needs {spec.privileges})"
         snap.collectors.append(CollectorRun(spec.metric, status, (time.monotonic() - t0) * 1000, detail,

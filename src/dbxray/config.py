@@ -26,6 +26,7 @@ class Config:
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     llm: dict[str, Any] = field(default_factory=dict)
+    plans: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
     def enabled(self, check_id: str) -> bool:
@@ -48,6 +49,12 @@ class Config:
     def report_option(self, name: str, default: Any) -> Any:
         return self.report.get(name, default)
 
+    def plan_thresholds(self) -> tuple[Any, set[str]]:
+        """(Thresholds, disabled rule ids) of the plan rules, from ``[plans.<rule>]``."""
+        from dbxray.plans.rules import configured
+
+        return configured(self.plans)
+
 
 def load_config(path: str | Path | None = None) -> Config:
     """Read the config file, or return the defaults when there is none."""
@@ -61,8 +68,8 @@ def load_config(path: str | Path | None = None) -> Config:
         raw = tomllib.loads(candidate.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"config file {candidate} is not valid TOML: {exc}") from None
-    unknown = set(raw) - {"checks", "report", "llm"}
+    unknown = set(raw) - {"checks", "report", "llm", "plans"}
     if unknown:
         raise BadInput(f"config file {candidate}: unknown section(s) {', '.join(sorted(unknown))}")
     return Config(checks=raw.get("checks", {}), report=raw.get("report", {}), llm=raw.get("llm", {}),
-                  path=candidate)
+                  plans=raw.get("plans", {}), path=candidate)

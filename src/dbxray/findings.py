@@ -49,6 +49,31 @@ class Finding:
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
 
 
+def index_key(f: Finding) -> tuple:
+    """What makes two index suggestions the same: table and columns, in order."""
+    return (f.object.get("schema"), f.object.get("table"), tuple(f.object.get("columns") or ()))
+
+
+
+def dedupe_missing_indexes(existing: list[Finding], added: list[Finding]) -> list[Finding]:
+    """One finding per suggested index: a proven advisor finding beats a plan heuristic for the same
+    columns, and a plan suggestion for a foreign key already reported by missing_fk_index is dropped."""
+    fk_keys = {index_key(f) for f in existing if f.check == "missing_fk_index"}
+    best: dict[tuple, Finding] = {}
+    others: list[Finding] = []
+    for f in added:
+        if f.check != "missing_index":
+            others.append(f)
+            continue
+        key = index_key(f)
+        if key in fk_keys and not f.evidence.get("proven"):
+            continue
+        current = best.get(key)
+        if current is None or (f.evidence.get("proven") and not current.evidence.get("proven")):
+            best[key] = f
+    return others + list(best.values())
+
+
 def at_or_above(findings: list[Finding], severity: str) -> list[Finding]:
     """Findings whose severity is ``severity`` or worse (used by ``--fail-on``)."""
     floor = SEVERITY_RANK[severity]

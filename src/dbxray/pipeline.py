@@ -1,13 +1,33 @@
-"""The pipeline in one place: connect -> collect -> Snapshot -> summarize -> advise -> Report."""
+"""The pipeline in one place, each stage called once and in order:
+
+    connect → collect → check → live analysis → diagnose → build → render
+
+``live_report`` is what ``dbxray report`` runs on an open session; ``analyze_snapshot`` is the same
+without a session (a saved snapshot: no live analysis). Nothing here knows an engine by name: the
+snapshot's engine answers for itself (``dbxray.engine``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from dbxray.collect import ProgressFn, run_collectors
 from dbxray.connect import Limits, Session, connect
 from dbxray.snapshot import Snapshot
+
+Baseline = Snapshot | Callable[[Snapshot], Snapshot | None] | None
+
+
+@dataclass
+class Checked:
+    """The check stage's result: the snapshot the checks saw (an interval with a baseline), the
+    findings, and how each check ran."""
+
+    snapshot: Snapshot
+    findings: list[Any] = field(default_factory=list)
+    runs: list[Any] = field(default_factory=list)
 
 
 def collect_snapshot(
@@ -21,31 +41,54 @@ def collect_snapshot(
         return run_collectors(session, only=only, progress=progress)
 
 
-def analyze_snapshot(snapshot: Snapshot, config: Any = None, baseline: Snapshot | None = None):
-    """Run the rule checks over a snapshot (or the interval since ``baseline``) -> Report."""
+def check(snapshot: Snapshot, config: Any, baseline: Snapshot | None = None) -> Checked:
+    """Run the rule checks over the snapshot, or over the interval since ``baseline``."""
+    from dbxray.checks import run_checks
+    from dbxray.report.summary import interval_snapshot
+
+    seen = interval_snapshot(snapshot, baseline) if baseline is not None else snapshot
+    result = run_checks(seen, config)
+    return Checked(seen, result.findings, result.runs)
+
+
+def live_analysis(session: Session, snapshot: Snapshot, checked: Checked, config: Any) -> Any:
+    """What needs the open session: the engine's plans of the top statements and proven index advice."""
+    from dbxray import engine
+
+    live = engine.of(session).live_analysis(session, snapshot, checked.findings, config)
+    return live
+
+
+def build(snapshot: Snapshot, checked: Checked, config: Any, live: Any = None) -> Any:
+    """The report document from the stages' results."""
+    from dbxray.report.build import build_report
+
+    return build_report(snapshot, checked, config, live)
+
+
+def analyze_snapshot(snapshot: Snapshot, config: Any = None, baseline: Snapshot | None = None) -> Any:
+    """Check a snapshot (or the interval since ``baseline``) without a session -> Report."""
     from dbxray.config import Config
-    from dbxray.report.model import build_report
 
     config = config if config is not None else Config()
-    return build_report(snapshot, config=config, baseline=baseline)
+    checked = check(snapshot, config, baseline)
+    return build(snapshot, checked, config)
 
 
-def live_report(session: Session, config: Any = None,
-                baseline: Snapshot | Callable[[Snapshot], Snapshot | None] | None = None,
+def live_report(session: Session, config: Any = None, baseline: Baseline = None,
                 progress: ProgressFn | None = None) -> tuple[Snapshot, Any]:
-    """Everything ``dbxray report`` does on an open session: collect, check, then plan the top
-    statements and prove index advice while the session is still open.
+    """Everything ``dbxray report`` does on an open session, each stage once: collect, check, live
+    analysis (plans, proven index advice), build.
 
     ``baseline`` may be a function of the new snapshot (``--history`` finds the previous run of the
     same database only once it knows which database this is)."""
     from dbxray.config import Config
-    from dbxray.enrich import enrich
 
     config = config if config is not None else Config()
-    snap = run_collectors(session, progress=progress)
-    base = baseline(snap) if callable(baseline) else baseline
-    report = analyze_snapshot(snap, config=config, baseline=base)
+    snapshot = run_collectors(session, progress=progress)
+    base = baseline(snapshot) if callable(baseline) else baseline
+    checked = check(snapshot, config, base)
     if progress:
         progress("plans and index advice")
-    enrich(report, session, snap, config)
-    return snap, report
+    live = live_analysis(session, snapshot, checked, config)
+    return snapshot, build(snapshot, checked, config, live)

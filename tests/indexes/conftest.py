@@ -14,7 +14,7 @@ import pytest
 
 from dbxray.collect import run_collectors
 from dbxray.connect import connect
-from dbxray.indexes.advisor import Advice, advise
+from dbxray.engines.postgres.advisor.advise import Advice, advise
 
 
 @dataclass

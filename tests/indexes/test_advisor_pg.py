@@ -14,9 +14,9 @@ import pytest
 
 from dbxray.collect import run_collectors
 from dbxray.connect import connect
-from dbxray.indexes import prove_index, statements_using
-from dbxray.indexes.advisor import advise
-from dbxray.sandbox import find_postgres_bindir
+from dbxray.demo.sandbox import find_postgres_bindir
+from dbxray.engines.postgres.advisor import prove_index, statements_using
+from dbxray.engines.postgres.advisor.advise import advise
 from tests.indexes.conftest import on_table
 
 ACCOUNTS = """

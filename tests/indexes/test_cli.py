@@ -97,7 +97,7 @@ def test_mysql_dispatch():
     if "cannot reach" in result.stderr:
         pytest.skip("no local MariaDB/MySQL")
     try:
-        importlib.import_module("dbxray.indexes.mysql_advisor")
+        importlib.import_module("dbxray.engines.mysql.advisor.advise")
         available = True
     except Exception:
         available = False

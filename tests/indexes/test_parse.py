@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from dbxray.connect import connect
-from dbxray.indexes.catalog import Catalog
-from dbxray.indexes.parse import analyze, parse, relation_names
+from dbxray.engines.postgres.advisor.catalog import Catalog
+from dbxray.engines.postgres.advisor.parse import analyze, parse, relation_names
 
 SCHEMA = """
 CREATE TABLE posts (id int PRIMARY KEY, blog_id int, user_id int, title text, created_at timestamptz, deleted_at

@@ -14,9 +14,9 @@ import pytest
 
 from dbxray.collect import run_collectors
 from dbxray.connect import connect
-from dbxray.indexes.advisor import advise, advise_postgres
-from dbxray.indexes.verify import verify_findings
-from dbxray.sandbox import PostgresSandbox, _chown_tree, _run_as, find_postgres_bindir, free_port
+from dbxray.demo.sandbox import PostgresSandbox, _chown_tree, _run_as, find_postgres_bindir, free_port
+from dbxray.engines.postgres.advisor.advise import advise, advise_postgres
+from dbxray.engines.postgres.advisor.verify import verify_findings
 from tests.indexes.test_advisor_pg import ACCOUNTS, seed
 
 

@@ -107,8 +107,8 @@ def start_mysql(performance_schema: bool = True, settings: dict[str, str] | None
     """A server with performance_schema as asked; the caller stops ``owned`` (None when not ours)."""
     import pytest
 
-    from dbxray.sandbox_mysql import MariaDBSandbox, find_mariadb_binaries
     from tests.servers import docker_available
+    from tests.support.mariadb import MariaDBSandbox, find_mariadb_binaries
 
     if performance_schema and not settings:
         env = os.environ.get("DBXRAY_TEST_MYSQL_DSN")

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from dbxray.sandbox import free_port
+from dbxray.demo.sandbox import free_port
 
 SECRET = "S3cret-Pa55word"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dbxray.sandbox_mysql import MariaDBSandbox, find_mariadb_binaries
 from tests.mysql.servers import MyServer, findings, report, workload
+from tests.support.mariadb import MariaDBSandbox, find_mariadb_binaries
 
 
 def test_buffer_pool_smaller_than_the_data_with_disk_reads(plain_db):

@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dbxray.sandbox import PostgresSandbox, _run_as
+from dbxray.demo.sandbox import PostgresSandbox, _run_as
 from tests.pg.helpers import findings, flush_stats, report
 from tests.servers import needs_pg_binaries
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dbxray.sandbox import PostgresSandbox, find_postgres_bindir
+from dbxray.demo.sandbox import PostgresSandbox, find_postgres_bindir
 from tests.pg.helpers import report, user_table_counters
 
 DBXRAY = [str(Path(sys.executable).with_name("dbxray"))]

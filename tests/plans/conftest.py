@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from dbxray.connect import connect
-from dbxray.plans.catalog import PgCatalog
+from dbxray.engines.postgres.plans.catalog import PgCatalog
 from dbxray.plans.report import analyse
 from dbxray.plans.run import explain
 

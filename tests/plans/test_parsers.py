@@ -10,10 +10,10 @@ import json
 
 import pytest
 
+from dbxray.engines.mysql.plans.parse import parse_mysql_json, parse_mysql_tree
+from dbxray.engines.postgres.plans.parse import parse_pg_json, parse_pg_text
 from dbxray.errors import BadInput
 from dbxray.plans.load import parse_plan_text
-from dbxray.plans.parse_mysql import parse_mysql_json, parse_mysql_tree
-from dbxray.plans.parse_pg import parse_pg_json, parse_pg_text
 from dbxray.plans.report import analyse
 
 COMPLEX = """WITH c AS MATERIALIZED (SELECT id, total FROM orders WHERE total % 3 = 0)

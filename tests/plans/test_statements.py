@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dbxray.connect import connect
 from dbxray.pipeline import collect_snapshot
-from dbxray.plans import statement_findings
+from dbxray.engines.postgres.plans.statements import statement_findings
 
 
 def _queryid(conn, like: str) -> str:

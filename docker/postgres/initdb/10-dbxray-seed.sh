@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seed the dbxray demo shop on the container's first start (docker-entrypoint-initdb.d).
 #
-# Runs the same SQL files as `dbxray demo` (src/dbxray/demo_data/, copied to /dbxray/seed),
+# Runs the same SQL files as `dbxray demo` (src/dbxray/demo/data/, copied to /dbxray/seed),
 # in the same order, each through psql like a migration. A file whose header says
 # "-- expect: error" plants a failure on purpose (a failed CREATE UNIQUE INDEX CONCURRENTLY
 # that leaves an invalid index), so its error is shown and expected, not fatal.

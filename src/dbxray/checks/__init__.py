@@ -4,13 +4,16 @@ A check declares its id (from the report contract's vocabulary), the area it bel
 the engines it understands and its default thresholds; its docstring says what it finds,
 why it matters and how to fix it. ``run_checks`` runs every enabled check for the snapshot's
 engine and never lets one broken check hide the others' findings.
+
+Checks whose logic is the same on every engine live in this package, one module per area,
+and read engine-neutral views (``checks.frames``) that each engine provides; checks that only
+make sense on one engine live in ``engines/<name>/checks/`` (the engine's bundle).
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,12 +49,18 @@ _loaded = False
 
 # Options of check ids that something other than a registered check also reads from
 # [checks.<id>]: the PostgreSQL index advisor runs with a live session, outside the registry.
-EXTERNAL_OPTIONS = {"missing_index": ("dbxray.indexes.advisor", "DEFAULTS")}
+EXTERNAL_OPTIONS = {"missing_index": ("dbxray.engines.postgres.advisor.advise", "DEFAULTS")}
 
 
-def check(check_id: str, area: str, engines: tuple[str, ...] = ("postgres",), emits: tuple[str, ...] = (),
+ANY_ENGINE = ("*",)
+SHARED_MODULES: tuple[str, ...] = ()  # engine-neutral checks in this package
+
+
+def check(check_id: str, area: str, engines: tuple[str, ...] = ANY_ENGINE, emits: tuple[str, ...] = (),
           **thresholds: Any) -> Callable[[CheckFn], CheckFn]:
-    """Register ``func(snap, t)`` as check ``check_id``; ``t`` holds its (overridable) thresholds."""
+    """Register ``func(snap, t)`` as check ``check_id``; ``t`` holds its (overridable) thresholds.
+
+    ``engines`` defaults to every engine: a shared check reads ``checks.frames`` views only."""
 
     def register(func: CheckFn) -> CheckFn:
         for engine in engines:
@@ -66,15 +75,24 @@ def check(check_id: str, area: str, engines: tuple[str, ...] = ("postgres",), em
 
 
 def load_all() -> dict[tuple[str, str], CheckInfo]:
+    """Import the shared checks and every engine's bundle (``engines/<name>/checks``)."""
     global _loaded
     if not _loaded:
-        # every module of this package is an area (indexes, statements, ..., mysql_*): adding a
-        # check is adding a function to one of them, or a new module
-        for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-            if not mod.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{mod.name}")
+        from dbxray import engine as engine_registry
+
+        modules = [f"{__name__}.{name}" for name in SHARED_MODULES]
+        for eng in engine_registry.engines().values():
+            modules.extend(eng.check_modules)
+        for module in modules:
+            importlib.import_module(module)
         _loaded = True
     return REGISTRY
+
+
+def register_engine_checks(modules: Iterable[str]) -> None:
+    """Import an engine's check modules after start-up (an engine registered by a plugin or a test)."""
+    for module in modules:
+        importlib.import_module(module)
 
 
 def known_options(check_id: str) -> set[str]:
@@ -87,7 +105,11 @@ def known_options(check_id: str) -> set[str]:
 
 
 def checks_for(engine: str) -> list[CheckInfo]:
-    return [info for (cid, eng), info in sorted(load_all().items()) if eng == engine]
+    """The engine's own checks, and the shared ones it has not replaced with its own version."""
+    registry = load_all()
+    own = {cid for (cid, eng) in registry if eng == engine}
+    return [info for (cid, eng), info in sorted(registry.items())
+            if eng == engine or (eng == "*" and cid not in own)]
 
 
 @dataclass
@@ -116,7 +138,7 @@ def run_checks(snap: Any, config: Any, only: set[str] | None = None) -> CheckRes
             continue
         run.findings = len(found)
         result.findings.extend(found)
-    from dbxray.checks._util import forget
+    from dbxray.checks.helpers import forget
 
     forget()
     return result

@@ -83,12 +83,12 @@ def demo(
     seconds: float = typer.Option(8.0, "--seconds", help="How long the shop's workload runs.", min=1.0, max=600.0),
 ) -> None:
     """Start a throwaway PostgreSQL, seed a shop with planted problems and traffic, and report on it."""
-    from dbxray import demo as shop
     from dbxray.connect import Limits, connect
+    from dbxray.demo.sandbox import POSTGRES_MISSING, PostgresSandbox, SandboxError, find_postgres_bindir
+    from dbxray.demo import shop
     from dbxray.errors import DbxrayError
     from dbxray.pipeline import live_report
     from dbxray.report import render
-    from dbxray.sandbox import POSTGRES_MISSING, PostgresSandbox, SandboxError, find_postgres_bindir
 
     started = time.monotonic()
     bindir = find_postgres_bindir()

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from dbxray.commands.common import (
+    ConfigOption,
     ConnectTimeoutOption,
     DsnOption,
     FailOnOption,
@@ -34,28 +35,31 @@ def explain(
     fmt: Format = FormatOption,
     output: Path = OutputOption,
     fail_on: Severity = FailOnOption,
+    config: Path = ConfigOption,
     statement_timeout: float = StatementTimeoutOption,
     connect_timeout: int = ConnectTimeoutOption,
 ) -> None:
     """Explain one statement: the plan tree with time bars, the hot nodes, and what to change."""
     import time
 
+    from dbxray.config import load_config
     from dbxray.errors import BadInput
 
     started = time.monotonic()
+    cfg = load_config(config)
     given = sum(x is not None for x in (plan_file, query_id)) + (statement is not None and plan_file is None)
     if given != 1:
         raise BadInput("give exactly one of: a statement, --query-id ID, or --plan-file FILE")
     if plan_file is not None:
-        report, plan, findings = _offline(plan_file, statement, started)
+        report, plan, findings = _offline(plan_file, statement, started, cfg)
     else:
         report, plan, findings = _live(dsn, statement, query_id, analyze, statement_timeout, connect_timeout,
-                                       started)
+                                       started, cfg)
     emit(_render(report, plan, findings, fmt, output), output)
     exit_for(report, fail_on)
 
 
-def _offline(plan_file: str, statement: str | None, started: float):
+def _offline(plan_file: str, statement: str | None, started: float, config):
     from dbxray.errors import BadInput
     from dbxray.plans.load import parse_plan_text
     from dbxray.plans.report import analyse, build_explain_report
@@ -71,7 +75,7 @@ def _offline(plan_file: str, statement: str | None, started: float):
         except UnicodeDecodeError:
             raise BadInput(f"plan file {plan_file} is not UTF-8 text") from None
     plan = parse_plan_text(text, statement)
-    findings = analyse(plan)
+    findings = analyse(plan, config=config)
     target = {"engine": plan.engine, "flavor": plan.flavor, "server_version": "", "database": None,
               "host": None, "source": "plan-file" if plan_file != "-" else "stdin",
               "file": Path(plan_file).name if plan_file != "-" else None}
@@ -79,88 +83,36 @@ def _offline(plan_file: str, statement: str | None, started: float):
     return build_explain_report(plan, findings, target, started, notes), plan, findings
 
 
-def _live(dsn, statement, query_id, analyze, statement_timeout, connect_timeout, started):
+def _live(dsn, statement, query_id, analyze, statement_timeout, connect_timeout, started, config):
+    from dbxray import engine
     from dbxray.connect import Limits, connect
     from dbxray.errors import BadInput
-    from dbxray.plans.catalog import PgCatalog
     from dbxray.plans.report import analyse, build_explain_report
     from dbxray.plans.run import explain as run_explain
-    from dbxray.plans.run import statement_of_query_id
 
     limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
     with connect(dsn, limits) as session:
+        eng = engine.of(session)
         summary = {}
         if query_id is not None:
-            statement = statement_of_query_id(session, query_id)
+            statement = eng.statement_text(session, query_id)
             summary["query_id"] = str(query_id)
             if analyze and "$1" in statement:
                 raise BadInput("a pg_stat_statements entry has $n parameters without values: it can only be "
                                "planned (drop --analyze)")
         plan = run_explain(session, statement, analyze=analyze)
-        notes = _analyze_notes(session, statement) if analyze else []
-        catalog = PgCatalog(session) if session.engine == "postgres" else None
-        findings = analyse(plan, catalog=catalog)
-        if session.engine == "postgres" and any(f.check == "missing_index" for f in findings):
-            findings = _prove_index_suggestions(session, statement, findings)
+        notes = eng.analyze_notes(eng.inspect(statement)) if analyze else []
+        findings = analyse(plan, catalog=eng.plan_catalog(session), config=config)
+        if any(f.check == "missing_index" for f in findings):
+            findings = eng.prove_plan_indexes(session, statement, findings)
         if query_id is not None:
             for f in findings:
                 f.object["query_id"] = str(query_id)
-        target = {"engine": session.engine, "flavor": "mariadb" if session.is_mariadb else session.engine,
+        target = {"engine": session.engine, "flavor": eng.flavor(session),
                   "server_version": session.server_version, "database": session.database,
                   "host": session.target.host}
         report = build_explain_report(plan, findings, target, started, notes=notes, summary=summary)
         return report, plan, findings
-
-
-def _prove_index_suggestions(session, statement: str, findings: list) -> list:
-    """Hand the plan's index suggestions to the index advisor: its proven index (HypoPG, ORDER BY and
-    selectivity aware) replaces the plan heuristic on the same table, keeping the node it is about."""
-    import datetime as dt
-
-    from dbxray.indexes import advise_postgres
-    from dbxray.snapshot import Snapshot
-
-    snap = Snapshot("postgres", session.server_version, session.version_num, session.database,
-                    session.target.host, dt.datetime.now(dt.UTC))
-    try:
-        advised = advise_postgres(session, snap, extra_queries=[statement])
-    except Exception as exc:  # the heuristic stays; say why it was not proven
-        for f in findings:
-            if f.check == "missing_index":
-                f.evidence["advisor"] = f"not consulted: {exc.__class__.__name__}: {exc}"
-        return findings
-    # only a proven index beats the plan's own, measured evidence; an unproven advisor guess does not
-    by_table = {(a.object.get("schema"), a.object.get("table")): a for a in advised if a.evidence.get("proven")}
-    out = []
-    for f in findings:
-        better = by_table.pop((f.object.get("schema"), f.object.get("table")), None) \
-            if f.check == "missing_index" else None
-        if better is None:
-            if f.check == "missing_index":
-                unproven = next((a for a in advised if not a.evidence.get("proven")), None)
-                f.evidence.setdefault("advisor", unproven.recommendation if unproven else
-                                      "the index advisor could not prove an index for this table")
-            out.append(f)
-            continue
-        better.object.update({k: f.object[k] for k in ("node_id", "node_type", "relation") if k in f.object})
-        better.evidence = {**better.evidence, "plan_evidence": {k: v for k, v in f.evidence.items()
-                                                               if k in ("rows_read", "rows_kept", "removed_pct",
-                                                                        "filter", "self_ms", "self_pct")}}
-        out.append(better)
-    return out + list(by_table.values())
-
-
-def _analyze_notes(session, statement: str) -> list[str]:
-    from dbxray.sqlguard import inspect_mysql, inspect_pg
-
-    info = inspect_pg(statement) if session.engine == "postgres" else inspect_mysql(statement)
-    if not info.writes:
-        return []
-    note = ("--analyze executed this data-changing statement inside a transaction that was rolled back: its "
-            "changes were undone")
-    if session.engine == "postgres":
-        note += " (values it drew from sequences were not: sequences are not transactional)"
-    return [note]
 
 
 def _render(report, plan, findings, fmt: Format, output: Path | None) -> str:

@@ -81,7 +81,7 @@ def report(
 def _previous(history: Path | None, snap):
     if not history:
         return None
-    from dbxray.history import previous_snapshot
+    from dbxray.report.history import previous_snapshot
 
     history.mkdir(parents=True, exist_ok=True)
     return previous_snapshot(history, snap)
@@ -89,9 +89,9 @@ def _previous(history: Path | None, snap):
 
 def _record_history(history: Path, snap, rep, previous, cfg) -> None:
     """Say what changed since the previous run, then keep this run (with its findings) for the next one."""
-    from dbxray import history as hist
     from dbxray.findings import Finding
     from dbxray.pipeline import analyze_snapshot
+    from dbxray.report import history as hist
 
     if previous is not None:
         saved = previous.meta.get("report_findings")

@@ -23,15 +23,12 @@ def parse_plan_text(text: str, statement: str | None = None) -> Plan:
         except RecursionError:
             raise BadInput("the plan's JSON is nested too deeply to read") from None
         return parse_plan_json(data, statement)
-    from dbxray.plans.parse_mysql import looks_like_mysql_tree, parse_mysql_tree
-    from dbxray.plans.parse_pg import looks_like_pg_text, parse_pg_text
+    from dbxray import engine
 
-    if looks_like_mysql_tree(stripped):
-        from dbxray.plans.parse_mysql import resolve_aliases
-
-        return resolve_aliases(parse_mysql_tree(stripped, statement), statement)
-    if looks_like_pg_text(stripped):
-        return parse_pg_text(stripped, statement)
+    for eng in engine.engines().values():
+        plan = eng.parse_plan_text(stripped, statement)
+        if plan is not None:
+            return plan
     first = stripped.splitlines()[0][:60]
     raise BadInput(f"not a plan: expected EXPLAIN (FORMAT JSON) output or a text plan, got {first!r}")
 
@@ -50,15 +47,11 @@ def _strip_client_decoration(text: str) -> str:
 
 def parse_plan_json(data: Any, statement: str | None = None) -> Plan:
     """Decide by shape: PostgreSQL has ``Plan``; MySQL and MariaDB have ``query_block``."""
-    from dbxray.plans.parse_mysql import parse_mysql_json
-    from dbxray.plans.parse_pg import parse_pg_json
+    from dbxray import engine
 
-    probe = data[0] if isinstance(data, list) and data else data
-    if isinstance(probe, dict) and "query_block" in probe:
-        from dbxray.plans.parse_mysql import resolve_aliases
-
-        return resolve_aliases(parse_mysql_json(probe, statement), statement)
-    if isinstance(probe, dict) and ("Plan" in probe or "QUERY PLAN" in probe):
-        return parse_pg_json(data, statement)
+    for eng in engine.engines().values():
+        plan = eng.parse_plan_json(data, statement)
+        if plan is not None:
+            return plan
     kind = type(data).__name__ if not isinstance(data, dict) else f"an object with keys {sorted(data)[:5]}"
     raise BadInput(f"not a plan: JSON {kind} has neither 'Plan' (PostgreSQL) nor 'query_block' (MySQL/MariaDB)")

@@ -142,3 +142,11 @@ class Plan:
             if n.node_id == node_id:
                 return n
         raise KeyError(node_id)
+
+
+@dataclass(frozen=True)
+class StatementInfo:
+    text: str  # the statement without a trailing semicolon
+    kind: str  # the parser's node name: SelectStmt, UpdateStmt, ...
+    writes: bool  # would executing it change data (DML, SELECT ... FOR UPDATE / INTO, data-modifying CTEs)
+    parameters: int  # highest $n placeholder

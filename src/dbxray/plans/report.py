@@ -10,13 +10,18 @@ from dbxray.findings import Finding
 from dbxray.plans.model import Plan
 
 
-def analyse(plan: Plan, catalog: Any = None, thresholds: Any = None) -> list[Finding]:
-    """Annotate the tree (self times, hot path) and run every plan rule over it."""
+def analyse(plan: Plan, catalog: Any = None, thresholds: Any = None, config: Any = None) -> list[Finding]:
+    """Annotate the tree (self times, hot path) and run every enabled plan rule over it, with the
+    thresholds of ``[plans.<rule>]`` in ``config`` (or ``thresholds`` given directly)."""
     from dbxray.plans.analyze import annotate
-    from dbxray.plans.rules import plan_findings
+    from dbxray.plans.rules import configured, plan_findings
 
     annotate(plan)
-    return plan_findings(plan, catalog=catalog, thresholds=thresholds)
+    disabled: set[str] = set()
+    if config is not None:
+        configured_thresholds, disabled = configured(config.plans)
+        thresholds = thresholds or configured_thresholds
+    return plan_findings(plan, catalog=catalog, thresholds=thresholds, disabled=disabled)
 
 
 def plan_block(plan: Plan, findings: list[Finding]) -> dict[str, Any]:
@@ -47,7 +52,7 @@ def _round(value: float | None) -> float | None:
 def build_explain_report(plan: Plan, findings: list[Finding], target: dict[str, Any],
                          started: float | None = None, notes: list[str] | None = None,
                          summary: dict[str, Any] | None = None) -> Any:
-    from dbxray.report.model import Report
+    from dbxray.report.build import Report
 
     report = Report(
         kind="explain",

@@ -1,0 +1,97 @@
+"""Small helpers every check may use: rows out of frames (decoded once per snapshot), memoized
+per-snapshot views, tuple-sized records, short query text."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from dbxray.units import human_bytes, human_seconds  # noqa: F401  (re-exported for the checks)
+
+_MEMO: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+def memo(frame: Any, kind: str, build: Any) -> Any:
+    """``build()`` once per collected frame: a 10,000-table catalog decodes its 30,000 indexes once,
+    not once per check. Keyed by the frame object itself (kept alive by the entry, so an id is never
+    reused while cached); callers must treat the result as read-only."""
+    key = (id(frame), kind)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is frame:
+        return hit[1]
+    value = build()
+    if len(_MEMO) > 64:
+        _MEMO.clear()
+    _MEMO[key] = (frame, value)
+    return value
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts with NaN/NaT turned into None; built once per frame, read-only."""
+    if df is None or df.empty:
+        return []
+
+    def build() -> list[dict[str, Any]]:
+        cols = [str(c) for c in df.columns]
+        # column-wise: several times faster than to_dict("records") plus a per-value NaN test
+        values = [df[c].astype(object).where(df[c].notna(), None).tolist() if df[c].dtype.kind not in "iub"
+                  else df[c].tolist() for c in df.columns]
+        return [dict(zip(cols, row)) for row in zip(*values)]
+
+    return memo(df, "records", build)
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def short_query(text: str | None, limit: int = 160) -> str:
+    one = " ".join(str(text or "").split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if hasattr(value, "tolist"):
+        return list(value.tolist())
+    return [value]
+
+
+class FieldRow(tuple):
+    """A read-only row that answers ``row["name"]`` and ``row.get("name")`` like a dict, at the memory
+    cost of a tuple: 30,000 index rows take a quarter of what dicts would."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _pos: ClassVar[dict[str, int]] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._pos[key])
+        return tuple.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        pos = self._pos.get(key)
+        return default if pos is None else tuple.__getitem__(self, pos)
+
+    def keys(self) -> tuple[str, ...]:
+        return self._fields
+
+
+def row_type(fields: tuple[str, ...] | list[str]) -> type[FieldRow]:
+    fields = tuple(fields)
+    return type("Row", (FieldRow,), {"__slots__": (), "_fields": fields, "_pos": {f: i for i, f in enumerate(fields)}})
+
+
+def forget() -> None:
+    """Drop the per-snapshot caches once the checks are done (their memory is not needed after)."""
+    _MEMO.clear()

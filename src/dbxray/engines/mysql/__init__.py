@@ -1,0 +1,115 @@
+"""MySQL and MariaDB: performance_schema digests (or the slow log), information_schema, InnoDB,
+EXPLAIN / ANALYZE FORMAT=JSON and MySQL 8's EXPLAIN ANALYZE tree.
+
+One engine, two flavours (``mariadb``, ``mysql``): collectors pick their variant by flavour and
+version. ``ENGINE`` is what the registry finds; drivers and parsers are imported when used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbxray.engine import BaseEngine, IndexAdvice, LiveResult
+
+
+class MySQLEngine(BaseEngine):
+    name = "mysql"
+    label = "MySQL / MariaDB"
+    schemes = ("mysql", "mariadb", "mysql+pymysql")
+
+    @property
+    def check_modules(self) -> tuple[str, ...]:
+        from dbxray.engines.mysql.checks import MODULES
+
+        return MODULES
+
+    # -- connecting and collecting ---------------------------------------------------------------
+    def parse_dsn(self, dsn: str) -> Any:
+        from dbxray.engines.mysql.session import parse_dsn
+
+        return parse_dsn(dsn)
+
+    def open(self, target: Any, limits: Any) -> Any:
+        from dbxray.engines.mysql.session import open_session
+
+        return open_session(target, limits)
+
+    def flavor(self, session: Any) -> str:
+        return "mariadb" if session.is_mariadb else "mysql"
+
+    def format_version(self, num: int) -> str:
+        return f"{num // 10000}.{num // 100 % 100}.{num % 100}"
+
+    def classify_error(self, session: Any, exc: Exception) -> tuple[str, str]:
+        message = " ".join(str(exc).split())
+        code = exc.args[0] if getattr(exc, "args", None) else None
+        if code in (1969, 3024):
+            return "timeout", f"cancelled by the statement time limit ({session.limits.statement_timeout:g} s)"
+        if code in (1142, 1143, 1227, 1044):
+            return "error", f"permission denied: {message}"
+        return "error", message
+
+    # -- checking --------------------------------------------------------------------------------
+    def frames(self) -> Any:
+        from dbxray.engines.mysql.frames import MySQLFrames
+
+        return MySQLFrames()
+
+    def notes(self, snap: Any) -> list[str]:
+        from dbxray.engines.mysql.notes import mysql_notes
+
+        return mysql_notes(snap)
+
+    def missing_statements(self, detail: str) -> str:
+        return (f"no statement statistics{detail}: statement checks were skipped; see the setting findings "
+                "for how to enable performance_schema")
+
+    def live_analysis(self, session: Any, snap: Any, findings: list, config: Any) -> LiveResult:
+        from dbxray.engines.mysql.live import live_analysis
+
+        return live_analysis(session, snap, findings, config)
+
+    # -- statements and plans ----------------------------------------------------------------------
+    def quote(self, *parts: str) -> str:
+        from dbxray.engines.mysql.quoting import mysql_ident
+
+        return mysql_ident(*parts)
+
+    def inspect(self, sql: str) -> Any:
+        from dbxray.engines.mysql.guard import inspect_mysql
+
+        return inspect_mysql(sql)
+
+    def explain(self, session: Any, sql: str, analyze: bool) -> Any:
+        from dbxray.engines.mysql.plans.run import explain_mysql
+
+        return explain_mysql(session, sql, analyze)
+
+    def plan_dialect(self) -> Any:
+        from dbxray.engines.mysql.plans.dialect import MySQLPlanDialect
+
+        return MySQLPlanDialect()
+
+    def parse_plan_text(self, text: str, statement: str | None) -> Any:
+        from dbxray.engines.mysql.plans.parse import looks_like_mysql_tree, parse_mysql_tree, resolve_aliases
+
+        if not looks_like_mysql_tree(text):
+            return None
+        return resolve_aliases(parse_mysql_tree(text, statement), statement)
+
+    def parse_plan_json(self, data: Any, statement: str | None) -> Any:
+        from dbxray.engines.mysql.plans.parse import parse_mysql_json, resolve_aliases
+
+        probe = data[0] if isinstance(data, list) and data else data
+        if isinstance(probe, dict) and "query_block" in probe:
+            return resolve_aliases(parse_mysql_json(probe, statement), statement)
+        return None
+
+    def index_advice(self, session: Any, queries: list[str], config: Any, verify: bool,
+                     progress: Any) -> IndexAdvice:
+        from dbxray.engines.mysql.advisor.command import index_advice
+
+        return index_advice(session, queries, config, verify, progress)
+
+
+ENGINE = MySQLEngine()

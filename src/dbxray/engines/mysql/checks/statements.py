@@ -1,0 +1,299 @@
+"""Statement checks for MySQL/MariaDB: performance_schema digests, or mysql.slow_log when it is off.
+
+Digest timers are picoseconds on the server; the collector converts them to ms. Every
+finding names its source (``performance_schema`` or ``mysql.slow_log``) in its evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dbxray.checks import check
+from dbxray.checks.helpers import human_bytes, short_query
+from dbxray.engines.mysql.checks import ENGINES
+from dbxray.engines.mysql.checks.helpers import PS_SOURCE, records, setting_num, statements
+from dbxray.findings import Finding
+from dbxray.report import summary as summ
+
+
+def _ranked(snap: Any) -> tuple[Any, str | None]:
+    frame, source = statements(snap)
+    return summ.statements(frame), source
+
+
+def _per_call(r: dict[str, Any], name: str) -> float:
+    calls = float(r.get("calls") or 0)
+    return float(r.get(name) or 0) / calls if calls else 0.0
+
+
+def _explain_hint(r: dict[str, Any]) -> str:
+    return "Run `dbxray explain --dsn … \"<the statement with real values>\"` to see where the time goes"
+
+
+@check("slow_query", "statements", engines=ENGINES, mean_ms=20.0, min_calls=100, critical_mean_ms=1000.0,
+       dominant_pct=30.0)
+def slow_query(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Statements whose average time is high and that run often (digests, or the slow log).
+
+    Why: a statement that takes ``mean_ms`` or more and runs at least ``min_calls`` times is
+    where users wait (PgHero's 20 ms / 100 calls); one that takes ``dominant_pct`` of all
+    statement time dominates the workload and is critical whatever its mean.
+    How sure: from the slow log only statements above ``long_query_time`` are seen, so the
+    share is a share of the logged time.
+    Fix: read its plan; most often an index is missing (see ``missing_index``).
+    """
+    df, source = _ranked(snap)
+    for r in records(df):
+        calls = r.get("calls") or 0
+        mean = r.get("mean_ms") or 0.0
+        share = r.get("share_pct") or 0.0
+        dominant = share >= t["dominant_pct"] and calls >= t["min_calls"] and mean >= t["mean_ms"] / 4
+        if not dominant and (calls < t["min_calls"] or mean < t["mean_ms"]):
+            continue
+        severity = "critical" if mean >= t["critical_mean_ms"] or dominant else "warning"
+        why = f"{share:.0f}% of all statement time" if dominant else f"{mean:,.1f} ms per call"
+        yield Finding(
+            check="slow_query",
+            severity=severity,
+            title=f"Slow statement: {why} over {int(calls):,} calls",
+            object={"query_id": r["queryid"], "schema": r.get("schema")},
+            evidence={"calls": int(calls), "mean_ms": round(mean, 2), "max_ms": r.get("max_exec_ms"),
+                      "total_ms": round(r.get("total_ms") or 0, 1), "share_pct": round(share, 1),
+                      "rows_per_call": r.get("rows_per_call"),
+                      "rows_examined_per_call": round(_per_call(r, "rows_examined"), 1),
+                      "no_index_used": r.get("no_index_used"), "lock_ms": r.get("lock_ms"),
+                      "p95_ms": r.get("p95_exec_ms"), "source": source,
+                      "query": short_query(r.get("query"), 400)},
+            recommendation=f"{_explain_hint(r)}, and `dbxray indexes` for an index that serves it.",
+            sql=None,
+        )
+
+
+def _tmp_size_sql(snap: Any) -> tuple[str | None, str]:
+    tmp = setting_num(snap, "tmp_table_size")
+    heap = setting_num(snap, "max_heap_table_size")
+    if tmp is None or heap is None:
+        return None, "unknown"
+    limit = min(tmp, heap)
+    target = int(max(limit * 4, 64 * 1048576))
+    sql = (f"SET SESSION tmp_table_size = {target}; SET SESSION max_heap_table_size = {target};"
+           "  -- for the session that runs it; SET GLOBAL (and the config file) for everyone")
+    return sql, human_bytes(limit)
+
+
+@check("temp_spill", "statements", engines=ENGINES, min_calls=1, min_disk_tmp_pct=10.0, min_merge_passes_per_call=1.0)
+def temp_spill(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Statements whose temporary tables go to disk, or whose sorts need merge passes.
+
+    Why: an in-memory temporary table that outgrows min(tmp_table_size, max_heap_table_size),
+    or holds TEXT/BLOB columns, is rewritten to disk (Aria/InnoDB) and every row is written
+    and read again; a sort that needs merge passes overflowed sort_buffer_size. Reported when
+    at least ``min_disk_tmp_pct`` of calls create a disk table, or sorts average
+    ``min_merge_passes_per_call`` merge passes per call (the server does not count the bytes).
+    Source: performance_schema only (the slow log table records neither).
+    Fix: select fewer/narrower columns (no TEXT in GROUP BY/DISTINCT/ORDER BY), an index that
+    delivers rows in the needed order, or larger tmp_table_size / sort_buffer_size for that session.
+    """
+    df, source = _ranked(snap)
+    if source != PS_SOURCE:
+        return
+    tmp_sql, tmp_limit = _tmp_size_sql(snap)
+    sort_buffer = setting_num(snap, "sort_buffer_size")
+    for r in records(df):
+        calls = float(r.get("calls") or 0)
+        if calls < t["min_calls"]:
+            continue
+        disk = float(r.get("tmp_disk_tables") or 0)
+        merges = float(r.get("sort_merge_passes") or 0)
+        disk_pct = 100.0 * disk / calls
+        merges_per_call = merges / calls
+        spills_tmp = disk > 0 and disk_pct >= t["min_disk_tmp_pct"]
+        spills_sort = merges > 0 and merges_per_call >= t["min_merge_passes_per_call"]
+        if not (spills_tmp or spills_sort):
+            continue
+        what = []
+        if spills_tmp:
+            what.append(f"{disk_pct:.0f}% of calls create an on-disk temporary table")
+        if spills_sort:
+            what.append(f"sorts need {merges_per_call:.1f} merge passes per call")
+        advice = []
+        sql = None
+        if spills_tmp:
+            advice.append(f"In-memory temporary tables are limited to min(tmp_table_size, max_heap_table_size) = "
+                          f"{tmp_limit} and cannot hold TEXT/BLOB values (before MySQL 8.0.13): select fewer or "
+                          "narrower columns, or let an index provide the grouping/order")
+            sql = tmp_sql
+        if spills_sort:
+            target = int(max((sort_buffer or 262144) * 4, 2 * 1048576))
+            advice.append(f"the sort overflows sort_buffer_size ({human_bytes(sort_buffer)}): an index on the ORDER "
+                          f"BY columns avoids the sort, or raise sort_buffer_size for that session only")
+            sort_sql = f"SET SESSION sort_buffer_size = {target};  -- only for the session that runs it"
+            sql = f"{sql}\n{sort_sql}" if sql else sort_sql
+        yield Finding(
+            check="temp_spill",
+            severity="warning",
+            title="Statement spills to disk: " + "; ".join(what),
+            object={"query_id": r["queryid"], "schema": r.get("schema")},
+            evidence={"calls": int(calls), "tmp_tables": r.get("tmp_tables"), "tmp_disk_tables": int(disk),
+                      "disk_tmp_pct": round(disk_pct, 1), "sort_merge_passes": int(merges),
+                      "sort_rows": r.get("sort_rows"), "mean_ms": round(r.get("mean_ms") or 0, 2),
+                      "tmp_table_limit": tmp_limit, "sort_buffer_size": sort_buffer, "source": source,
+                      "query": short_query(r.get("query"), 400)},
+            recommendation="; ".join(advice) + ".",
+            sql=sql,
+        )
+
+
+def _tables_of(query: str, snap: Any, schema: str | None) -> list[str]:
+    from dbxray.engines.mysql.advisor.advise import columns_by_table, parse_statement
+
+    parsed = parse_statement(query, columns_by_table(snap), schema or snap.database or "")
+    return sorted({t for (_s, t) in parsed.accesses}) if parsed else []
+
+
+@check("full_table_scan", "statements", engines=ENGINES, min_rows=10000, max_index_scan_pct=95.0,
+       min_seq_scans=50, min_examined_ratio=10.0)
+def full_table_scan(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Statements that read whole tables: no index used, many rows examined per call.
+
+    Why: a digest whose executions used no index (``no_index_used``) at least
+    ``min_seq_scans`` times, examining ``min_rows`` rows or more per call, reads the table
+    again and again; when it examines ``min_examined_ratio`` rows or more per row it returns,
+    an index would avoid most of that work (warning). A statement that returns most of what
+    it reads (an export, a report) is info. From the slow log (no index flags there) only
+    the examined/returned ratio is used.
+    Fix: the ``missing_index`` finding for the same statement gives the index; when there is
+    none, the evidence says why no index can serve the predicate.
+    """
+    from dbxray.engines.mysql.advisor.advise import find_candidates
+
+    df, source = _ranked(snap)
+    if df.empty:
+        return
+    advice = None
+    for r in records(df):
+        calls = float(r.get("calls") or 0)
+        if not calls:
+            continue
+        no_index = float((r.get("no_index_used") or 0) + (r.get("no_good_index_used") or 0))
+        examined = _per_call(r, "rows_examined")
+        returned = (float(r.get("rows") or 0) + float(r.get("rows_affected") or 0)) / calls
+        ratio = examined / max(returned, 1.0)
+        if source == PS_SOURCE:
+            if no_index < t["min_seq_scans"] or 100.0 * no_index / calls < 100.0 - t["max_index_scan_pct"]:
+                continue
+        elif calls < t["min_seq_scans"] or ratio < t["min_examined_ratio"]:
+            continue
+        if examined < t["min_rows"]:
+            continue
+        query = str(r.get("query") or "")
+        if not query.upper().lstrip().startswith(("SELECT", "UPDATE", "DELETE", "WITH", "(")):
+            continue
+        if advice is None:
+            advice = find_candidates(snap)
+        served = [c for c in advice.candidates if any(s.get("query_id") == r["queryid"] for s in c.statements)]
+        reasons = sorted({s["reason"] for s in advice.skipped if s.get("query_id") == r["queryid"]})
+        tables = _tables_of(query, snap, r.get("schema"))
+        if served:
+            c = served[0]
+            fix = (f"An index on {c.table}({', '.join(c.columns)}) would serve it: see the missing_index finding.")
+            sql = None
+        elif reasons:
+            fix = "No index is suggested: " + "; ".join(reasons) + "."
+            sql = None
+        else:
+            fix = "Look at its plan to see which predicate could use an index."
+            sql = None
+        yield Finding(
+            check="full_table_scan",
+            severity="warning" if ratio >= t["min_examined_ratio"] else "info",
+            title=f"Statement reads {examined:,.0f} rows per call without an index"
+                  + (f" on {', '.join(tables)}" if tables else "") + f" ({int(calls):,} calls)",
+            object={"query_id": r["queryid"], "schema": r.get("schema"), "table": tables[0] if len(tables) == 1
+                    else None},
+            evidence={"calls": int(calls), "no_index_used": int(no_index) if source == PS_SOURCE else None,
+                      "rows_examined_per_call": round(examined), "rows_returned_per_call": round(returned, 1),
+                      "examined_per_returned": round(ratio, 1), "mean_ms": round(r.get("mean_ms") or 0, 2),
+                      "total_ms": round(r.get("total_ms") or 0, 1), "tables": tables, "source": source,
+                      "query": short_query(query, 400)},
+            recommendation=fix,
+            sql=sql,
+        )
+
+
+@check("missing_index", "indexes", engines=ENGINES, min_rows=5000, min_calls=10, min_examined_ratio=10.0,
+       max_rows_per_value_pct=10.0)
+def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """An index that would turn repeated full scans into lookups (from the digests' own text).
+
+    Why: digests that used no index and examine ``min_examined_ratio`` rows per row returned,
+    on tables of ``min_rows`` or more, are parsed (sqlglot, MySQL dialect) into their
+    equality / range / sort columns; equality columns come first, most selective first
+    (information_schema cardinality, mysql.column_stats), then one range or sort column.
+    Candidates an existing index already serves as its prefix are dropped, as are equality-only
+    candidates that would still return ``max_rows_per_value_pct`` of the table per lookup.
+    How sure: not proven: MySQL and MariaDB have no hypothetical indexes. `dbxray indexes`
+    adds the EXPLAIN of each statement as it runs today (the full scan).
+    Fix: the ``ALTER TABLE ... ADD INDEX`` in ``sql`` (online on InnoDB).
+    """
+    from dbxray.engines.mysql.advisor.advise import find_candidates, finding_for
+
+    advice = find_candidates(snap, thresholds=t)
+    for cand in advice.candidates:
+        yield finding_for(cand, snap, t)
+
+
+def _single_row_lookup(query: str, snap: Any, schema: str | None) -> bool:
+    from sqlglot import exp
+
+    from dbxray.engines.mysql.advisor.advise import columns_by_table, parse_statement
+
+    parsed = parse_statement(query, columns_by_table(snap), schema or snap.database or "")
+    if parsed is None or parsed.kind != "select" or len(parsed.accesses) != 1:
+        return False
+    tree = parsed.tree
+    if not isinstance(tree, exp.Select) or tree.args.get("group") or tree.args.get("joins"):
+        return False
+    acc = next(iter(parsed.accesses.values()))
+    return bool(acc.eq) and not acc.ranges and not acc.unusable
+
+
+@check("n_plus_one", "statements", engines=ENGINES, min_calls=1000, max_rows_per_call=1.5, max_mean_ms=5.0,
+       min_share_of_calls_pct=10.0)
+def n_plus_one(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """A tiny single-row lookup run thousands of times: the signature of an N+1 query pattern.
+
+    Why: each call is fast, but ``min_calls`` or more round trips that each fetch about one
+    row by key, making up ``min_share_of_calls_pct`` of all calls, usually come from a loop
+    in the application (an ORM loading related rows one by one).
+    Fix: fetch the rows in one statement (``WHERE id IN (...)`` or a join / eager loading).
+    """
+    df, source = _ranked(snap)
+    if df.empty:
+        return
+    all_calls = float(df["calls"].sum() or 0)
+    for r in records(df):
+        calls = float(r.get("calls") or 0)
+        if calls < t["min_calls"] or not all_calls or 100.0 * calls / all_calls < t["min_share_of_calls_pct"]:
+            continue
+        if (r.get("rows_per_call") or 0) > t["max_rows_per_call"] or (r.get("mean_ms") or 0) > t["max_mean_ms"]:
+            continue
+        if not _single_row_lookup(str(r.get("query") or ""), snap, r.get("schema")):
+            continue
+        yield Finding(
+            check="n_plus_one",
+            severity="warning",
+            title=f"{int(calls):,} single-row lookups ({100.0 * calls / all_calls:.0f}% of all calls): likely N+1",
+            object={"query_id": r["queryid"], "schema": r.get("schema")},
+            evidence={"calls": int(calls), "share_of_calls_pct": round(100.0 * calls / all_calls, 1),
+                      "rows_per_call": r.get("rows_per_call"), "mean_ms": round(r.get("mean_ms") or 0, 3),
+                      "total_ms": round(r.get("total_ms") or 0, 1), "source": source,
+                      "query": short_query(r.get("query"), 400)},
+            recommendation=("Load these rows in one statement (WHERE key IN (...), a join, or the ORM's eager "
+                            "loading) instead of one round trip per row."),
+            sql=None,
+        )
+
+
+__all__ = ["full_table_scan", "missing_index", "n_plus_one", "slow_query", "temp_spill"]

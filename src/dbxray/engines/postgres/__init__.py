@@ -1,0 +1,129 @@
+"""PostgreSQL: pg_stat_statements, the statistics views and catalogs, EXPLAIN (FORMAT JSON), HypoPG.
+
+``ENGINE`` is what the registry finds. Everything heavy (psycopg, pglast, pandas) is imported by
+the methods that need it, so finding the engine costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbxray.engine import BaseEngine, IndexAdvice, LiveResult
+
+
+class PostgresEngine(BaseEngine):
+    name = "postgres"
+    label = "PostgreSQL"
+    schemes = ("postgresql", "postgres")
+
+    @property
+    def check_modules(self) -> tuple[str, ...]:
+        from dbxray.engines.postgres.checks import MODULES
+
+        return MODULES
+
+    # -- connecting and collecting ---------------------------------------------------------------
+    def parse_dsn(self, dsn: str) -> Any:
+        from dbxray.engines.postgres.session import parse_dsn
+
+        return parse_dsn(dsn)
+
+    def open(self, target: Any, limits: Any) -> Any:
+        from dbxray.engines.postgres.session import open_session
+
+        return open_session(target, limits)
+
+    def format_version(self, num: int) -> str:
+        return str(num // 10000) if num >= 100000 else f"{num // 10000}.{num // 100 % 100}"
+
+    def classify_error(self, session: Any, exc: Exception) -> tuple[str, str]:
+        import psycopg
+
+        message = " ".join(str(exc).split())
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return "timeout", f"cancelled by statement_timeout ({session.limits.statement_timeout:g} s)"
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            return "error", f"permission denied: {message}"
+        return "error", message
+
+    # -- checking --------------------------------------------------------------------------------
+    def frames(self) -> Any:
+        from dbxray.engines.postgres.frames import PostgresFrames
+
+        return PostgresFrames()
+
+    def notes(self, snap: Any) -> list[str]:
+        from dbxray.engines.postgres.notes import postgres_notes
+
+        return postgres_notes(snap)
+
+    def missing_statements(self, detail: str) -> str:
+        return (f"pg_stat_statements is not available{detail}: statement checks were skipped; "
+                "see the extension_missing finding for how to enable it")
+
+    def live_analysis(self, session: Any, snap: Any, findings: list, config: Any) -> LiveResult:
+        from dbxray.engines.postgres.live import live_analysis
+
+        return live_analysis(session, snap, findings, config)
+
+    # -- statements and plans ----------------------------------------------------------------------
+    def quote(self, *parts: str) -> str:
+        from dbxray.engines.postgres.quoting import pg_ident
+
+        return pg_ident(*parts)
+
+    def inspect(self, sql: str) -> Any:
+        from dbxray.engines.postgres.guard import inspect_pg
+
+        return inspect_pg(sql)
+
+    def explain(self, session: Any, sql: str, analyze: bool) -> Any:
+        from dbxray.engines.postgres.plans.run import explain_pg
+
+        return explain_pg(session, sql, analyze)
+
+    def statement_text(self, session: Any, query_id: str) -> str:
+        from dbxray.engines.postgres.plans.run import statement_of_query_id
+
+        return statement_of_query_id(session, query_id)
+
+    def plan_dialect(self) -> Any:
+        from dbxray.engines.postgres.plans.dialect import PostgresPlanDialect
+
+        return PostgresPlanDialect()
+
+    def plan_catalog(self, session: Any) -> Any:
+        return self.plan_dialect().catalog(session)
+
+    def parse_plan_text(self, text: str, statement: str | None) -> Any:
+        from dbxray.engines.postgres.plans.parse import looks_like_pg_text, parse_pg_text
+
+        return parse_pg_text(text, statement) if looks_like_pg_text(text) else None
+
+    def parse_plan_json(self, data: Any, statement: str | None) -> Any:
+        from dbxray.engines.postgres.plans.parse import parse_pg_json
+
+        probe = data[0] if isinstance(data, list) and data else data
+        if isinstance(probe, dict) and ("Plan" in probe or "QUERY PLAN" in probe):
+            return parse_pg_json(data, statement)
+        return None
+
+    def prove_plan_indexes(self, session: Any, statement: str, findings: list) -> list:
+        from dbxray.engines.postgres.advisor.from_plan import prove_plan_suggestions
+
+        return prove_plan_suggestions(session, statement, findings)
+
+    def analyze_notes(self, info: Any) -> list[str]:
+        notes = super().analyze_notes(info)
+        if notes:
+            notes[0] += " (values it drew from sequences were not: sequences are not transactional)"
+        return notes
+
+    def index_advice(self, session: Any, queries: list[str], config: Any, verify: bool,
+                     progress: Any) -> IndexAdvice:
+        from dbxray.engines.postgres.advisor.command import index_advice
+
+        return index_advice(session, queries, config, verify, progress)
+
+
+ENGINE = PostgresEngine()

@@ -1,0 +1,12 @@
+"""The PostgreSQL checks, one module per area: this bundle hands the registry its modules."""
+
+ENGINES = ("postgres",)
+MODULES = tuple(f"{__name__}.{m}" for m in (
+    "activity",
+    "indexes",
+    "maintenance",
+    "schema",
+    "security",
+    "settings",
+    "statements",
+))

@@ -1,0 +1,114 @@
+"""Helpers shared by the PostgreSQL checks: pg_settings units, statistics age, index records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbxray.checks.helpers import (  # noqa: F401  (re-exported for the checks)
+    FieldRow,
+    _missing,
+    as_list,
+    human_bytes,
+    human_seconds,
+    memo,
+    records,
+    row_type,
+    short_query,
+)
+from dbxray.engines.postgres.quoting import pg_ident
+
+TYPE_MAX = {
+    "smallint": 32767,
+    "integer": 2147483647,
+    "bigint": 9223372036854775807,
+}
+
+
+def qualified(schema: str, table: str) -> str:
+    return pg_ident(schema, table)
+
+
+def stats_age(snap: Any) -> tuple[float | None, Any]:
+    """(seconds the cumulative statistics have been collecting, their reset time or None)."""
+    db = snap["database"]
+    if db.empty:
+        return None, None
+    row = db.iloc[0]
+    age = row.get("stats_age_s")
+    reset = row.get("stats_reset")
+    return (None if _missing(age) else float(age)), (None if _missing(reset) else reset)
+
+
+def setting_value(snap: Any, name: str, default: Any = None) -> Any:
+    return snap.setting(name, default)
+
+
+def setting_bytes(snap: Any, name: str) -> float | None:
+    """A memory setting in bytes (pg_settings gives a number and a unit such as 8kB or kB)."""
+    df = snap["settings"]
+    if df.empty:
+        return None
+    hit = df.loc[df["name"] == name]
+    if hit.empty:
+        return None
+    row = hit.iloc[0]
+    try:
+        value = float(row["setting"])
+    except (TypeError, ValueError):
+        return None
+    unit = row.get("unit") or ""
+    factor = {"B": 1, "kB": 1024, "8kB": 8192, "MB": 1048576, "16MB": 16 * 1048576, "GB": 1073741824}.get(unit, 1)
+    return value * factor
+
+
+def table_rows(snap: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    frame = snap["tables"]
+    return memo(frame, "table_rows", lambda: {(r["schema"], r["table"]): r for r in records(frame)})
+
+
+INDEX_FIELDS = (
+    "schema", "table", "index", "method", "is_unique", "is_primary", "is_exclusion", "is_valid", "is_ready",
+    "is_replica_identity", "constraint_name", "columns", "keys", "include_columns", "opclasses", "descending",
+    "collations", "predicate", "expressions", "definition", "idx_scan", "index_bytes", "last_idx_scan",
+    "table_relkind",
+)
+_INDEX_LISTS = ("columns", "keys", "include_columns", "opclasses", "descending")
+
+
+def pg_indexes(snap: Any) -> list[FieldRow]:
+    """The indexes the checks need, as rows of the fields they read (lists as lists; ``ix["table"]``,
+    ``ix.get("predicate")``): built once per snapshot and read-only. Only the needed fields, in
+    tuple-sized rows: 30,000 indexes stay a few MB."""
+    frame = snap["indexes"]
+
+    def build() -> list[dict[str, Any]]:
+        if frame.empty:
+            return []
+        fields = [f for f in INDEX_FIELDS if f in frame.columns]
+        values = []
+        for f in fields:
+            col = frame[f]
+            if f in _INDEX_LISTS:
+                values.append([as_list(v) for v in col.tolist()])
+            elif col.dtype.kind in "iub":
+                values.append(col.tolist())
+            else:
+                values.append(col.astype(object).where(col.notna(), None).tolist())
+        row = row_type(fields)
+        return [row(values_of_row) for values_of_row in zip(*values)]
+
+    return memo(frame, "pg_indexes", build)
+
+
+def pg_indexes_by_table(snap: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    frame = snap["indexes"]
+
+    def build() -> dict[tuple[str, str], list[dict[str, Any]]]:
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for ix in pg_indexes(snap):
+            out.setdefault((ix["schema"], ix["table"]), []).append(ix)
+        return out
+
+    return memo(frame, "pg_indexes_by_table", build)
+
+

@@ -1,0 +1,1 @@
+"""Test-only helpers (they stay out of the wheel)."""
