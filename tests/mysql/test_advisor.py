@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from dbxray.connect import connect
-from dbxray.engines.mysql.advisor.advise import advise_mysql, find_candidates
+from dbxray.engines.mysql.advisor.candidates import find_candidates
+from dbxray.engines.mysql.advisor.explain import advise_mysql
 from dbxray.errors import UnsafeStatement
 from dbxray.pipeline import collect_snapshot
 from tests.mysql.servers import MyServer, workload

@@ -10,7 +10,7 @@ import pytest
 
 from dbxray.config import Config
 from dbxray.connect import connect
-from dbxray.engines.mysql.advisor.advise import columns_by_table
+from dbxray.engines.mysql.advisor.catalog import columns_by_table
 from dbxray.pipeline import analyze_snapshot, collect_snapshot
 from tests.mysql.servers import report, workload
 

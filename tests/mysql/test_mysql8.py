@@ -12,7 +12,7 @@ import pymysql
 import pytest
 
 from dbxray.connect import connect
-from dbxray.engines.mysql.advisor.advise import advise_mysql
+from dbxray.engines.mysql.advisor.explain import advise_mysql
 from dbxray.pipeline import collect_snapshot
 from tests.mysql.servers import MyServer, findings, report, workload
 

@@ -5,8 +5,8 @@ be planned (utility statements, a table dropped since) are skipped without faili
 from __future__ import annotations
 
 from dbxray.connect import connect
-from dbxray.pipeline import collect_snapshot
 from dbxray.engines.postgres.plans.statements import statement_findings
+from dbxray.pipeline import collect_snapshot
 
 
 def _queryid(conn, like: str) -> str:

@@ -84,8 +84,8 @@ def demo(
 ) -> None:
     """Start a throwaway PostgreSQL, seed a shop with planted problems and traffic, and report on it."""
     from dbxray.connect import Limits, connect
-    from dbxray.demo.sandbox import POSTGRES_MISSING, PostgresSandbox, SandboxError, find_postgres_bindir
     from dbxray.demo import shop
+    from dbxray.demo.sandbox import POSTGRES_MISSING, PostgresSandbox, SandboxError, find_postgres_bindir
     from dbxray.errors import DbxrayError
     from dbxray.pipeline import live_report
     from dbxray.report import render

@@ -21,7 +21,7 @@ def live_analysis(session: Any, snap: Any, findings: list[Finding], config: Any)
     t0 = time.monotonic()
     try:
         from dbxray.checks import known_options, load_all
-        from dbxray.engines.mysql.advisor.advise import advise_mysql
+        from dbxray.engines.mysql.advisor.explain import advise_mysql
 
         info = load_all()[("missing_index", "mysql")]
         thresholds = config.thresholds("missing_index", info.thresholds, known=known_options("missing_index"))

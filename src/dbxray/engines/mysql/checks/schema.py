@@ -14,7 +14,7 @@ from dbxray.findings import Finding
 
 
 def _columns(snap: Any) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
-    from dbxray.engines.mysql.advisor.advise import columns_by_table
+    from dbxray.engines.mysql.advisor.catalog import columns_by_table
 
     return columns_by_table(snap)
 

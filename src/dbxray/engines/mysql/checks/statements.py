@@ -146,7 +146,8 @@ def temp_spill(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 
 
 def _tables_of(query: str, snap: Any, schema: str | None) -> list[str]:
-    from dbxray.engines.mysql.advisor.advise import columns_by_table, parse_statement
+    from dbxray.engines.mysql.advisor.catalog import columns_by_table
+    from dbxray.engines.mysql.advisor.parse import parse_statement
 
     parsed = parse_statement(query, columns_by_table(snap), schema or snap.database or "")
     return sorted({t for (_s, t) in parsed.accesses}) if parsed else []
@@ -166,7 +167,7 @@ def full_table_scan(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: the ``missing_index`` finding for the same statement gives the index; when there is
     none, the evidence says why no index can serve the predicate.
     """
-    from dbxray.engines.mysql.advisor.advise import find_candidates
+    from dbxray.engines.mysql.advisor.candidates import find_candidates
 
     df, source = _ranked(snap)
     if df.empty:
@@ -237,7 +238,8 @@ def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     adds the EXPLAIN of each statement as it runs today (the full scan).
     Fix: the ``ALTER TABLE ... ADD INDEX`` in ``sql`` (online on InnoDB).
     """
-    from dbxray.engines.mysql.advisor.advise import find_candidates, finding_for
+    from dbxray.engines.mysql.advisor.candidates import find_candidates
+    from dbxray.engines.mysql.advisor.sql import finding_for
 
     advice = find_candidates(snap, thresholds=t)
     for cand in advice.candidates:
@@ -247,7 +249,8 @@ def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 def _single_row_lookup(query: str, snap: Any, schema: str | None) -> bool:
     from sqlglot import exp
 
-    from dbxray.engines.mysql.advisor.advise import columns_by_table, parse_statement
+    from dbxray.engines.mysql.advisor.catalog import columns_by_table
+    from dbxray.engines.mysql.advisor.parse import parse_statement
 
     parsed = parse_statement(query, columns_by_table(snap), schema or snap.database or "")
     if parsed is None or parsed.kind != "select" or len(parsed.accesses) != 1:

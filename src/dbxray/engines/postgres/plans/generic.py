@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dbxray.engines.postgres.session import PostgresSession
 from dbxray.engines.postgres.guard import inspect_pg
+from dbxray.engines.postgres.session import PostgresSession
 
 PREPARED_NAME = "dbxray_generic_plan"
 

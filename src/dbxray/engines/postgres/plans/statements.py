@@ -16,9 +16,9 @@ def statement_findings(session: Any, statements_df: Any, top_n: int = 5, config:
     (utility statements, dropped tables, truncated text) are skipped, never fatal."""
     from dbxray.engines.postgres.plans.catalog import PgCatalog
     from dbxray.engines.postgres.plans.parse import parse_pg_json
+    from dbxray.engines.postgres.plans.run import pg_options
     from dbxray.errors import DbxrayError
     from dbxray.plans.report import analyse
-    from dbxray.engines.postgres.plans.run import pg_options
 
     if statements_df is None or len(statements_df) == 0:
         return []
