@@ -25,6 +25,7 @@ class Finding:
     recommendation: str = ""
     sql: str | None = None
     source: str = "rules"
+    id: str = ""  # stable within a report: check and object (``missing_index:public.orders:customer_id``)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -72,6 +73,43 @@ def dedupe_missing_indexes(existing: list[Finding], added: list[Finding]) -> lis
         if current is None or (f.evidence.get("proven") and not current.evidence.get("proven")):
             best[key] = f
     return others + list(best.values())
+
+
+def natural_id(f: Finding) -> str:
+    """``check:object``: the relation (``schema.table[.index]``), the columns, then ``key=value`` for the
+    rest (``query=…``, ``pid=…``, ``setting=…``); the same problem gets the same id in every run."""
+    obj = f.object
+    parts: list[str] = []
+    relation = ".".join(str(obj[k]) for k in ("schema", "table") if obj.get(k))
+    if obj.get("sequence"):
+        relation = ".".join(str(p) for p in (obj.get("schema"), obj["sequence"]) if p)
+    if obj.get("index"):
+        relation = f"{relation}.{obj['index']}" if relation else str(obj["index"])
+    if relation:
+        parts.append(relation)
+    if obj.get("columns"):
+        parts.append(",".join(str(c) for c in obj["columns"]))
+    for key, label in (("query_id", "query"), ("setting", "setting"), ("extension", "extension"),
+                       ("role", "role"), ("database", "database"), ("pid", "pid"), ("node_id", "node")):
+        if obj.get(key) is not None and not (key == "database" and parts):
+            parts.append(f"{label}={obj[key]}")
+    return ":".join([f.check, *parts])
+
+
+def assign_ids(findings: list[Finding]) -> None:
+    """Give every finding without an id its natural id, made unique within the report (``#2``, ``#3``
+    on repeats); ids already given (the diagnosis refers to them) are kept."""
+    taken = {f.id for f in findings if f.id}
+    for f in findings:
+        if f.id:
+            continue
+        base = natural_id(f)
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}#{n}"
+        f.id = candidate
+        taken.add(candidate)
 
 
 def at_or_above(findings: list[Finding], severity: str) -> list[Finding]:

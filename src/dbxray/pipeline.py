@@ -22,10 +22,11 @@ Baseline = Snapshot | Callable[[Snapshot], Snapshot | None] | None
 
 @dataclass
 class Checked:
-    """The check stage's result: the snapshot the checks saw (an interval with a baseline), the
-    findings, and how each check ran."""
+    """The check stage's result: the snapshot the checks saw (an interval with a baseline), its
+    statements ranked by time (the summary's figures), the findings, and how each check ran."""
 
     snapshot: Snapshot
+    statements: Any = None
     findings: list[Any] = field(default_factory=list)
     runs: list[Any] = field(default_factory=list)
 
@@ -44,11 +45,12 @@ def collect_snapshot(
 def check(snapshot: Snapshot, config: Any, baseline: Snapshot | None = None) -> Checked:
     """Run the rule checks over the snapshot, or over the interval since ``baseline``."""
     from dbxray.checks import run_checks
+    from dbxray.report import summary
     from dbxray.report.summary import interval_snapshot
 
     seen = interval_snapshot(snapshot, baseline) if baseline is not None else snapshot
     result = run_checks(seen, config)
-    return Checked(seen, result.findings, result.runs)
+    return Checked(seen, summary.statements(seen["statements"]), result.findings, result.runs)
 
 
 def live_analysis(session: Session, snapshot: Snapshot, checked: Checked, config: Any) -> Any:
@@ -59,11 +61,30 @@ def live_analysis(session: Session, snapshot: Snapshot, checked: Checked, config
     return live
 
 
+def diagnose(checked: Checked, live: Any = None) -> tuple[list[Any], Any]:
+    """All findings (the checks', and the live analysis' in place of those it supersedes), each with its
+    id, and the ranked bottlenecks they show."""
+    from dbxray.diagnose import diagnose as rank_bottlenecks
+    from dbxray.findings import assign_ids, sort_findings
+
+    findings = list(checked.findings)
+    if live is not None:
+        superseded = {id(f) for f in live.superseded}
+        findings = [f for f in findings if id(f) not in superseded] + list(live.findings)
+    findings = sort_findings(findings)
+    assign_ids(findings)
+    frame = checked.statements
+    cols = [c for c in ("queryid", "query", "calls", "total_ms", "share_pct", "mean_ms") if c in frame.columns]
+    rows = frame[cols].to_dict("records") if frame is not None and len(frame) else []
+    return findings, rank_bottlenecks(findings, rows)
+
+
 def build(snapshot: Snapshot, checked: Checked, config: Any, live: Any = None) -> Any:
     """The report document from the stages' results."""
     from dbxray.report.build import build_report
 
-    return build_report(snapshot, checked, config, live)
+    findings, diagnosis = diagnose(checked, live)
+    return build_report(snapshot, checked, config, findings, diagnosis, live)
 
 
 def analyze_snapshot(snapshot: Snapshot, config: Any = None, baseline: Snapshot | None = None) -> Any:

@@ -42,6 +42,8 @@ def report(
     connect_timeout: int = ConnectTimeoutOption,
     no_progress: bool = typer.Option(False, "--no-progress", help="No spinner on stderr."),
     allow_partial: bool = AllowPartialOption,
+    diagnosis_only: bool = typer.Option(False, "--diagnosis-only", help="Print only the ranked bottlenecks (cause, "
+                                        "impact, fix): for chat and cron mail."),
 ) -> None:
     """Collect statistics from a live database and report what is slow, why, and the fix."""
     import sys
@@ -74,7 +76,7 @@ def report(
     if history:
         _record_history(history, snap, rep, previous, cfg)
     color = fmt == Format.text and output is None and sys.stdout.isatty()
-    emit(render(rep, fmt.value, color=color), output)
+    emit(render(rep, fmt.value, color=color, diagnosis_only=diagnosis_only), output)
     exit_for(rep, fail_on, allow_partial)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 FORMATS = ("text", "json", "markdown")
 
 
-def render(report, fmt: str, color: bool | None = None, width: int | None = None) -> str:
+def render(report, fmt: str, color: bool | None = None, width: int | None = None,
+           diagnosis_only: bool = False) -> str:
+    if diagnosis_only:
+        from dbxray.report.brief import render_brief
+
+        return render_brief(report, fmt, color=color, width=width)
     if fmt == "json":
         from dbxray.report.json_report import render_json
 

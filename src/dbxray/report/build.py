@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbxray import __version__
-from dbxray.findings import Finding, jsonable, sort_findings
+from dbxray.findings import Finding, assign_ids, jsonable, sort_findings
 
 SCHEMA_VERSION = "1.0"
 
@@ -23,9 +23,11 @@ class Report:
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the explain command's ``plan`` block
     incomplete: list[str] = field(default_factory=list)  # what made the report partial (non-zero exit)
+    diagnosis: Any = None  # diagnose.Diagnosis: ranked bottlenecks (``report`` only)
 
     def add(self, findings: list[Finding]) -> None:
         self.findings = sort_findings([*self.findings, *findings])
+        assign_ids(self.findings)
 
     def counts(self) -> dict[str, int]:
         out = {"critical": 0, "warning": 0, "info": 0}
@@ -43,8 +45,10 @@ class Report:
             "collection": self.collection,
             "summary": {**self.summary, "findings": self.counts(), "notes": self.notes,
                         "incomplete": self.incomplete},
-            "findings": [f.to_dict() for f in self.findings],
         }
+        if self.diagnosis is not None:
+            data["diagnosis"] = self.diagnosis.to_dict()
+        data["findings"] = [f.to_dict() for f in self.findings]
         data.update(self.extra)
         return jsonable(data)
 
@@ -66,15 +70,16 @@ def collection_of(snap: Any, check_runs: list[Any] | None = None) -> dict[str, A
     return data
 
 
-def build_report(snapshot: Any, checked: Any, config: Any, live: Any = None) -> Report:
-    """The report document: findings of the checks and the live analysis, the summary (over the
-    interval the checks saw), what the collection could not see, and how every stage ran."""
+def build_report(snapshot: Any, checked: Any, config: Any, findings: list[Finding], diagnosis: Any = None,
+                 live: Any = None) -> Report:
+    """The report document: the diagnosis, the findings, the summary (over the interval the checks
+    saw), what the collection could not see, and how every stage ran."""
     from dbxray.report import summary as summ
     from dbxray.report.notes import capability_notes, incomplete_reasons
 
     seen = checked.snapshot
     top_n = int(config.report_option("top_statements", 10))
-    stmts = summ.statements(seen["statements"])
+    stmts = checked.statements if checked.statements is not None else summ.statements(seen["statements"])
     summary: dict[str, Any] = {
         "database": summ.overview(seen),
         "statements": _statement_rows(stmts.head(top_n)),
@@ -92,15 +97,15 @@ def build_report(snapshot: Any, checked: Any, config: Any, live: Any = None) -> 
         notes=capability_notes(snapshot),
         incomplete=incomplete_reasons(snapshot),
     )
-    findings = list(checked.findings)
     if live is not None:
-        superseded = {id(f) for f in live.superseded}
-        findings = [f for f in findings if id(f) not in superseded] + list(live.findings)
         if live.timings:
             report.collection["live_analysis"] = dict(live.timings)
         if live.errors:
             report.collection.setdefault("check_errors", []).extend(live.errors)
     report.add(findings)
+    if diagnosis is not None:
+        report.diagnosis = diagnosis
+        report.collection["diagnosis_ms"] = round(diagnosis.duration_ms, 1)
     return report
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dbxray.report.layout import grouped
+
 ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
 
 
@@ -48,6 +50,9 @@ def render_markdown(report) -> str:
         out.append(f"> ⚠️ {note}")
     if data["summary"].get("notes"):
         out.append("")
+    diagnosis = data.get("diagnosis")
+    if diagnosis is not None:
+        out += diagnosis_section(diagnosis)
     plan = data.get("plan")
     if plan:
         out += _plan_section(plan)
@@ -70,23 +75,26 @@ def render_markdown(report) -> str:
         out += [f"- ➕ {ICON[f['severity']]} `{f['check']}` {f['title']}" for f in changes["new"]]
         out += [f"- ✅ resolved: `{f['check']}` {f['title']}" for f in changes["resolved"]]
         out.append("")
-    out += ["## Findings", ""]
-    if not data["findings"]:
-        out += ["No findings.", ""]
-    for f in data["findings"]:
-        out.append(f"### {ICON[f['severity']]} {f['severity'].upper()} · `{f['check']}` · {f['title']}")
-        out.append("")
-        label = _object_label(f.get("object") or {})
-        if label:
-            out += [label, ""]
-        if f.get("evidence"):
-            out.append("Evidence: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items()
-                                                if v is not None))
-            out.append("")
-        if f.get("recommendation"):
-            out += [f"**Fix:** {f['recommendation']}", ""]
-        if f.get("sql"):
-            out += ["```sql", f["sql"], "```", ""]
+    groups, rest = grouped(data)
+    if groups:
+        out += ["## Bottlenecks", ""]
+    for b, mine in groups:
+        out += [f"### {b['rank']}. {ICON[b['severity']]} {b['title']}", ""]
+        out += [f"`{b['kind']}` · confidence **{b['confidence']}** · {_object_label(b.get('object') or {})}", "",
+                f"- **Cause:** {b['cause']}", f"- **Impact:** {b['impact']}",
+                f"- **Fix:** {b['fix']['expected']} (risk: {b['fix']['risk']})", ""]
+        if b["fix"].get("sql"):
+            out += ["```sql", b["fix"]["sql"], "```", ""]
+        if mine:
+            out += [f"<details><summary>{len(mine)} finding(s) in this chain</summary>", ""]
+            for f in mine:
+                out += _finding(f, level="####")
+            out += ["</details>", ""]
+    out += ["## Other findings" if groups else "## Findings", ""]
+    if not rest:
+        out += ["No findings." if not data["findings"] else "None: every finding belongs to a bottleneck above.", ""]
+    for f in rest:
+        out += _finding(f)
     collectors = data["collection"].get("collectors", [])
     not_ok = [c for c in collectors if c["status"] != "ok"]
     if not_ok:
@@ -95,6 +103,41 @@ def render_markdown(report) -> str:
             out.append(f"| {c['name']} | {c['status']} | {str(c.get('detail', '')).replace('|', '/')} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _finding(f: dict[str, Any], level: str = "###") -> list[str]:
+    source = " · 🤖 AI" if f.get("source") == "llm" else ""
+    out = [f"{level} {ICON[f['severity']]} {f['severity'].upper()} · `{f['check']}` · {f['title']}{source}", ""]
+    label = _object_label(f.get("object") or {})
+    if label:
+        out += [label, ""]
+    if f.get("evidence"):
+        out.append("Evidence: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items() if v is not None))
+        out.append("")
+    if f.get("recommendation"):
+        out += [f"**Fix:** {f['recommendation']}", ""]
+    if f.get("sql"):
+        out += ["```sql", f["sql"], "```", ""]
+    return out
+
+
+def diagnosis_section(diagnosis: dict[str, Any]) -> list[str]:
+    """The diagnosis: the summary paragraph, "Fix first" with its SQL, and the ranked bottlenecks."""
+    out = ["## Diagnosis", "", diagnosis.get("summary") or "", ""]
+    bottlenecks = diagnosis.get("bottlenecks") or []
+    first = next((b for b in bottlenecks if b["severity"] != "info"), None)
+    if first is not None:
+        out += [f"**Fix first:** {first['title']}", ""]
+        if first["fix"].get("sql"):
+            out += ["```sql", first["fix"]["sql"], "```", ""]
+    if bottlenecks:
+        out += ["| rank | kind | bottleneck | impact | confidence |", "|---:|---|---|---|---|"]
+        for b in bottlenecks:
+            cell = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+            out.append(f"| {b['rank']} | {b['kind']} | {ICON[b['severity']]} {cell(b['title'])} | "
+                       f"{cell(b['impact'])} | {b['confidence']} |")
+        out.append("")
+    return out
 
 
 def _share(value: Any, unit: str = "") -> str:

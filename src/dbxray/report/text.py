@@ -11,6 +11,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from dbxray.report.layout import grouped
 from dbxray.units import human_bytes
 
 STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
@@ -43,6 +44,8 @@ def render_text(report, color: bool | None = None, width: int | None = None, bod
     data = report.to_dict()
     _header(console_on(head), data)
     console = console_on(tail)
+    if data.get("diagnosis") is not None:
+        diagnosis(console, data["diagnosis"])
     if body is None:
         if data.get("plan"):
             _plan(console, data["plan"])
@@ -50,7 +53,15 @@ def render_text(report, color: bool | None = None, width: int | None = None, bod
         _changes(console, data["summary"].get("changes"))
     else:
         console.print()
-    _findings(console, data["findings"])
+    groups, rest = grouped(data)
+    for b, mine in groups:
+        if mine:
+            console.print(Text(f"── {b['rank']}. {b['title']} ", style="bold"))
+            _findings(console, mine)
+    if groups and rest:
+        console.print(Text("── Other findings ", style="bold"))
+    if rest or not groups:
+        _findings(console, rest)
     _collection(console, data["collection"])
     return head.getvalue() + (body or "") + tail.getvalue()
 
@@ -84,6 +95,29 @@ def _header(console: Console, data: dict[str, Any]) -> None:
     console.print(Panel(Group(*body), title=title, title_align="left"))
     for note in data["summary"].get("notes", []):
         console.print(Text("! " + note, style="yellow"))
+
+
+def diagnosis(console: Console, diag: dict[str, Any]) -> None:
+    """The advisor's answer first: the summary, "Fix first" with its SQL, then the ranked bottlenecks."""
+    bottlenecks = diag.get("bottlenecks") or []
+    parts: list[Any] = [Text(diag.get("summary") or "")]
+    first = next((b for b in bottlenecks if b["severity"] != "info"), None)
+    if first is not None and first["fix"].get("sql"):
+        parts += [Text(""), Text("Fix first:", style="bold green"),
+                  Syntax(first["fix"]["sql"], "sql", theme="ansi_dark", word_wrap=True, padding=(0, 2),
+                         background_color="default")]
+    console.print(Panel(Group(*parts), title="Diagnosis", title_align="left", border_style="green"))
+    for b in bottlenecks:
+        head = Text.assemble((f"{b['rank']:>2}. ", "bold"), (f"{b['severity'].upper():9}", STYLE[b["severity"]]),
+                             (f"{b['kind']:14}", "bold"), b["title"], (f"  [{b['confidence']}]", "dim"))
+        console.print(head)
+        console.print(Text(f"      cause: {b['cause']}"))
+        console.print(Text(f"      impact: {b['impact']}"))
+        console.print(Text(f"      fix: {b['fix']['expected']} (risk: {b['fix']['risk']})", style="green"))
+        if b is not first and b["fix"].get("sql"):
+            console.print(Syntax(b["fix"]["sql"], "sql", theme="ansi_dark", word_wrap=True, padding=(0, 6),
+                                 background_color="default"))
+    console.print()
 
 
 def _statements(console: Console, rows: list[dict[str, Any]]) -> None:
@@ -120,7 +154,7 @@ def _findings(console: Console, findings: list[dict[str, Any]]) -> None:
         return
     for f in findings:
         head = Text.assemble((f"{f['severity'].upper():9}", STYLE[f["severity"]]), (f"{f['check']:22} ", "bold"),
-                             f["title"])
+                             f["title"], ("  [AI]", "bold magenta") if f.get("source") == "llm" else "")
         parts: list[Any] = [head]
         obj = f.get("object") or {}
         if obj:

@@ -3,6 +3,7 @@
 ENGINES = ("postgres",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
     "activity",
+    "horizon",
     "indexes",
     "maintenance",
     "schema",
