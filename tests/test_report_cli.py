@@ -43,8 +43,17 @@ def test_json_report_follows_the_contract(shop):
     assert data["collected_at"].endswith("Z")
     assert {c["status"] for c in data["collection"]["collectors"]} <= {"ok", "skipped", "error", "timeout"}
     for f in data["findings"]:
-        assert set(f) == {"check", "severity", "title", "object", "evidence", "recommendation", "sql", "source"}
+        assert set(f) == {"id", "check", "severity", "title", "object", "evidence", "recommendation", "sql",
+                          "source"}
         assert f["severity"] in ("critical", "warning", "info") and f["source"] == "rules"
+    ids = [f["id"] for f in data["findings"]]
+    assert len(ids) == len(set(ids)) and all(i.startswith(f["check"] + ":") for i, f in zip(ids, data["findings"]))
+    assert "missing_primary_key:public.audit" in ids
+    # the diagnosis comes first and only names findings of this report
+    assert list(data).index("diagnosis") < list(data).index("findings")
+    assert set(data["diagnosis"]) == {"summary", "bottlenecks"} and data["diagnosis"]["summary"]
+    for b in data["diagnosis"]["bottlenecks"]:
+        assert set(b["finding_ids"]) <= set(ids)
     assert any(f["check"] == "missing_primary_key" and f["object"]["table"] == "audit" for f in data["findings"])
     assert result.stdout.lstrip().startswith("{")  # no progress noise on stdout
 
