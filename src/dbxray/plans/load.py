@@ -10,7 +10,7 @@ from dbxray.plans.model import Plan
 
 
 def parse_plan_text(text: str, statement: str | None = None) -> Plan:
-    """PostgreSQL JSON or text, MariaDB/MySQL JSON, or MySQL ``EXPLAIN ANALYZE`` tree text."""
+    """PostgreSQL JSON or text, MariaDB/MySQL JSON (MySQL's version 2 too), or MySQL tree text."""
     stripped = _strip_client_decoration((text or "").strip().lstrip("\ufeff"))
     if not stripped:
         raise BadInput("empty plan: give the output of EXPLAIN (FORMAT JSON) (or its text format)")
@@ -49,11 +49,16 @@ def _strip_client_decoration(text: str) -> str:
 
 
 def parse_plan_json(data: Any, statement: str | None = None) -> Plan:
-    """Decide by shape: PostgreSQL has ``Plan``; MySQL and MariaDB have ``query_block``."""
-    from dbxray.plans.parse_mysql import parse_mysql_json
+    """Decide by shape: PostgreSQL has ``Plan``; MySQL and MariaDB have ``query_block``; MySQL's JSON
+    version 2 has ``operation`` (at the top, or under ``query_plan``)."""
+    from dbxray.plans.parse_mysql import looks_like_mysql_json_v2, parse_mysql_json, parse_mysql_json_v2
     from dbxray.plans.parse_pg import parse_pg_json
 
     probe = data[0] if isinstance(data, list) and data else data
+    if looks_like_mysql_json_v2(probe):
+        from dbxray.plans.parse_mysql import resolve_aliases
+
+        return resolve_aliases(parse_mysql_json_v2(probe, statement), statement)
     if isinstance(probe, dict) and "query_block" in probe:
         from dbxray.plans.parse_mysql import resolve_aliases
 
