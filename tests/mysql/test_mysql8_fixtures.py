@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from dbxray.innodb_status import latest_deadlock
 from dbxray.plans import analyse, parse_plan_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MYSQL8 = FIXTURES / "mysql8"
+MARIADB = FIXTURES / "mariadb"
 
 
 def plan(name: str, statement: str | None = None):
@@ -270,3 +272,66 @@ def test_tree_and_json_v2_agree_on_the_same_query():
     v1 = by_relation(plan("json_v1_manual95_range.json"), "country")
     v2 = plan("json_v2_manual95_explain.txt").root
     assert (v1.node_type, v1.index, v1.plan_rows) == (v2.node_type, v2.index, v2.plan_rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# SHOW ENGINE INNODB STATUS: the latest detected deadlock
+
+def test_deadlock_mysql80_reference_manual():
+    d = latest_deadlock((MYSQL8 / "innodb_status_deadlock_manual80.txt").read_text())
+    assert d is not None and d.flavor == "mysql"
+    assert (d.detected_at, d.thread) == ("2022-11-25 15:58:22", "139815661168384")
+    t1, t2 = d.transactions
+    assert (t1.number, t1.trx_id, t1.thread_id, t1.active_seconds, t1.state) == \
+        (1, "43260", 19, 186, "starting index read")
+    assert t1.query == "UPDATE Animals SET value=30 WHERE name='Aardvark'"
+    assert (t1.lock_structs, t1.row_locks, t1.tables_in_use, t1.tables_locked) == (4, 2, 1, 1)
+    (held,) = t1.holds
+    assert (held.qualified_table, held.index, held.mode, held.record, held.waiting) == \
+        ("`test`.`Birds`", "PRIMARY", "S,REC_NOT_GAP", "Buzzard", False)
+    assert held.mode_text == "lock mode S locks rec but not gap" and held.source == "holds the lock(s)"
+    w = t1.waits_for
+    assert (w.qualified_table, w.index, w.mode, w.record, w.waiting, w.trx_id) == \
+        ("`test`.`Animals`", "PRIMARY", "X,REC_NOT_GAP", "Aardvark", True, "43260")
+    assert (t2.trx_id, t2.thread_id, t2.query) == ("43261", 18, "UPDATE Birds SET value=40 WHERE name='Buzzard'")
+    assert t2.holds[0].record == "Aardvark" and t2.waits_for.record == "Buzzard"
+    assert d.rolled_back == 2 and d.victim is t2 and not d.notes
+    assert [f.hex for f in w.fields] == ["416172647661726b", "00000000a8f9", "82000000e20110", "8000000a"]
+    assert w.fields[3].value() == 10  # the row's value column: 0x8000000a is INT 10
+
+
+def test_status_without_deadlock_gives_none():
+    text = (MYSQL8 / "innodb_status_monitor_manual80.txt").read_text()
+    assert "TRANSACTIONS" in text and latest_deadlock(text) is None
+    assert latest_deadlock("") is None
+
+
+def test_deadlock_mariadb_1011_provoked():
+    """Recorded on a throwaway MariaDB 10.11: session A (thread 6) updated id 1 then id 2, session B
+    (thread 7) id 2 then id 1; B's second statement was refused with error 1213."""
+    d = latest_deadlock((MARIADB / "innodb_status_deadlock.txt").read_text())
+    assert d is not None and d.flavor == "mariadb"
+    assert d.detected_at is not None and d.thread and d.thread.startswith("0x")
+    t1, t2 = d.transactions
+    assert (t1.trx_id, t1.thread_id, t1.query) == ("24", 7, "UPDATE accounts SET balance = balance + 20 WHERE id = 1")
+    assert (t2.trx_id, t2.thread_id, t2.query) == ("23", 6, "UPDATE accounts SET balance = balance + 10 WHERE id = 2")
+    assert t1.undo_log_entries == 1
+    # MariaDB prints no held-locks list: what each holds is the other's CONFLICTING WITH lock
+    assert [x.record for x in t1.holds] == ["2"] and t1.holds[0].source == "conflicting with"
+    assert [x.record for x in t2.holds] == ["1"]
+    assert (t1.waits_for.record, t1.waits_for.mode, t1.waits_for.qualified_table) == \
+        ("1", "X,REC_NOT_GAP", "`shop`.`accounts`")
+    assert t1.conflicting_with[0].trx_id == "23" and not t1.conflicting_with[0].waiting
+    assert d.rolled_back == 1 and d.victim is t1
+
+
+def test_deadlock_mariadb_1073_victim_numbered_from_zero():
+    """MariaDB 10.7.3 (MDEV-29187) printed ``WE ROLL BACK TRANSACTION (0)``: no transaction has that
+    number, so there is no victim and the report says why instead of naming the wrong one."""
+    d = latest_deadlock((MARIADB / "innodb_status_deadlock_replbug_10.7.3.txt").read_text())
+    assert d is not None and d.flavor == "mariadb" and d.rolled_back == 0
+    assert d.victim is None and "MDEV-29187" in d.notes[0]
+    t1, t2 = d.transactions
+    assert (t1.trx_id, t1.query, t2.trx_id, t2.query) == \
+        ("25", "update t1 set f1 = 5 where id = 1", "24", "update t1 set f1 = 3 where id = 2")
+    assert [x.record for x in t1.holds] == ["2"] and t1.waits_for.record == "1"
