@@ -9,10 +9,12 @@ and the tables' real column headers are checked against the collector SQL that r
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from dbxray.collect import collectors_dir
 from dbxray.innodb_status import latest_deadlock
 from dbxray.plans import analyse, parse_plan_text
 
@@ -335,3 +337,104 @@ def test_deadlock_mariadb_1073_victim_numbered_from_zero():
     assert (t1.trx_id, t1.query, t2.trx_id, t2.query) == \
         ("25", "update t1 set f1 = 5 where id = 1", "24", "update t1 set f1 = 3 where id = 2")
     assert [x.record for x in t1.holds] == ["2"] and t1.waits_for.record == "1"
+
+
+# ---------------------------------------------------------------------------------------------
+# the collectors' column names against the tables' real headers
+
+def header(path: Path) -> set[str]:
+    return set(path.read_text().splitlines()[0].split("\t"))
+
+
+def collector_sql(name: str) -> str:
+    text = (collectors_dir("mysql") / name).read_text()
+    return "\n".join(line.split("--")[0] for line in text.splitlines())
+
+
+def qualified_columns(sql: str, alias: str) -> set[str]:
+    return set(re.findall(rf"\b{alias}\.([A-Za-z_][A-Za-z0-9_]*)", sql))
+
+
+SQL_WORDS = {"SELECT", "AS", "FROM", "WHERE", "IS", "NOT", "NULL", "AND", "OR", "IN", "ORDER", "BY", "DESC",
+             "LIMIT"}
+
+
+def bare_columns(sql: str) -> set[str]:
+    """Upper-case identifiers of a single-table SELECT (the digest collectors): its columns."""
+    body = re.sub(r"'[^']*'", "", sql)
+    return {w for w in re.findall(r"\b([A-Z][A-Z0-9_]*)\b", body) if w not in SQL_WORDS}
+
+
+@pytest.mark.parametrize("collector", ["statements_mysql80.sql", "statements_mysql80028.sql",
+                                       "statements_mysql.sql"])
+def test_mysql_statement_collectors_read_real_digest_columns(collector):
+    cols = bare_columns(collector_sql(collector))
+    missing = cols - header(MYSQL8 / "ps_events_statements_summary_by_digest_columns.tsv")
+    assert cols and not missing, missing
+
+
+def test_mariadb_statement_collector_reads_columns_mariadb_has():
+    cols = bare_columns(collector_sql("statements_mariadb.sql"))
+    real = header(MARIADB / "sysbench_digests.tsv")
+    assert cols and not cols - real, cols - real
+    # the 8.0-only columns really are absent from MariaDB 10.11, which is why the variants exist
+    assert {"QUANTILE_95", "SUM_CPU_TIME", "QUERY_SAMPLE_TEXT"}.isdisjoint(real)
+
+
+def test_lock_waits_mysql80_reads_real_columns():
+    sql = collector_sql("lock_waits_mysql80.sql")
+    waits, locks = header(MYSQL8 / "ps_data_lock_waits_manual80.tsv"), header(MYSQL8 / "ps_data_locks_manual80.tsv")
+    trx = header(MYSQL8 / "is_innodb_trx_manual80.tsv")
+    assert qualified_columns(sql, "w") and not qualified_columns(sql, "w") - waits
+    for alias in ("rl", "bl"):
+        assert qualified_columns(sql, alias) and not qualified_columns(sql, alias) - locks, alias
+    for alias in ("rt", "bt"):
+        assert qualified_columns(sql, alias) and not qualified_columns(sql, alias) - trx, alias
+
+
+def test_lock_waits_mariadb_reads_real_columns():
+    sql = collector_sql("lock_waits.sql")
+    assert not qualified_columns(sql, "w") - header(MARIADB / "innodb_lock_waits.tsv")
+    locks = header(MARIADB / "innodb_locks.tsv")
+    for alias in ("rl", "bl"):
+        assert qualified_columns(sql, alias) and not qualified_columns(sql, alias) - locks
+    for alias in ("rt", "bt"):
+        assert not qualified_columns(sql, alias) - header(MARIADB / "innodb_trx_lock_wait.tsv")
+
+
+def test_transactions_collector_reads_real_innodb_trx_columns():
+    sql = collector_sql("transactions.sql")
+    cols = qualified_columns(sql, "t")
+    assert cols and not cols - header(MYSQL8 / "is_innodb_trx_manual80.tsv")
+    assert not cols - header(MARIADB / "innodb_trx_lock_wait.tsv")
+
+
+def test_mysql80_index_collectors_read_real_columns():
+    sql = collector_sql("index_usage_mysql80.sql")
+    cols = bare_columns(sql) - {"OVER", "PARTITION", "SUM", "TABLE", "U"}
+    assert cols and not cols - header(MYSQL8 / "ps_table_io_waits_summary_by_index_usage_columns.tsv")
+    sql = collector_sql("indexes_mysql80.sql")
+    cols = qualified_columns(sql, "s")
+    assert {"IS_VISIBLE", "EXPRESSION"} <= cols
+    assert not cols - header(MYSQL8 / "is_statistics_columns_manual80.tsv")
+
+
+def test_real_digests_are_sha256_on_mysql8_and_md5_on_mariadb():
+    (mysql_digest,) = (MYSQL8 / "ps_events_statements_current_digest_proxysql2072.tsv").read_text().split()[1:]
+    assert re.fullmatch(r"[0-9a-f]{64}", mysql_digest)
+    rows = [line.split("\t") for line in (MARIADB / "sysbench_digests.tsv").read_text().splitlines()]
+    digest_col = rows[0].index("DIGEST")
+    assert all(re.fullmatch(r"[0-9a-f]{32}", r[digest_col]) for r in rows[1:])
+
+
+def test_lock_deadlocks_metric_rows():
+    rows = [r.split("\t") for r in (MYSQL8 / "is_innodb_metrics_lock_counters_manual80.tsv").read_text().splitlines()]
+    status = {name: st for name, _, st in rows[1:]}
+    assert status["lock_deadlocks"] == "enabled" and status["lock_timeouts"] == "enabled"
+    assert (MYSQL8 / "is_innodb_metrics_lock_deadlocks_count_manual80.tsv").read_text().split() == ["count", "1"]
+    maria = [r.split("\t") for r in (MARIADB / "innodb_metrics_lock_deadlocks.tsv").read_text().splitlines()]
+    row = dict(zip(maria[0], maria[1]))
+    assert row["NAME"] == "lock_deadlocks" and row["COUNT"] == "1"
+    mysql_row = header(MYSQL8 / "is_innodb_metrics_row_manual80.tsv")
+    # MySQL 8 names the on/off column STATUS; MariaDB 10.11 has ENABLED instead
+    assert "STATUS" in mysql_row and "ENABLED" in maria[0] and "STATUS" not in maria[0]
