@@ -438,3 +438,49 @@ def test_lock_deadlocks_metric_rows():
     mysql_row = header(MYSQL8 / "is_innodb_metrics_row_manual80.tsv")
     # MySQL 8 names the on/off column STATUS; MariaDB 10.11 has ENABLED instead
     assert "STATUS" in mysql_row and "ENABLED" in maria[0] and "STATUS" not in maria[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# a real digest table through the collector's SELECT list and the checks
+
+def collector_frame(collector: str, tsv: Path):
+    """The frame the collector would return from these rows: its SELECT list (``COL AS alias``,
+    ``COL / 1e9 AS alias``, ``'literal' AS alias``) applied to the real table's rows."""
+    import pandas as pd
+
+    sql = collector_sql(collector)
+    select = sql[sql.index("SELECT") + len("SELECT"):sql.index("\nFROM ")]
+    raw = pd.read_csv(tsv, sep="\t", keep_default_na=False, na_values=["NULL"], dtype={"DIGEST": str})
+    out = {}
+    for item in (x.strip() for x in select.split(",\n") if x.strip()):
+        m = re.fullmatch(r"(.+?)\s+AS\s+`?(\w+)`?", item, re.DOTALL)
+        assert m, item
+        expr, alias = m.group(1).strip(), m.group(2)
+        if expr.startswith("'"):
+            out[alias] = expr.strip("'")
+        elif expr.endswith("/ 1e9"):
+            out[alias] = raw[expr[:-len("/ 1e9")].strip()] / 1e9
+        else:
+            out[alias] = raw[expr]
+    return pd.DataFrame(out)
+
+
+def test_sysbench_digests_through_the_statement_checks():
+    """MariaDB 10.11's real digests of a sysbench read-only run: every statement is indexed and fast,
+    so the report ranks them and raises nothing (a healthy workload must not produce findings)."""
+    import datetime as dt
+
+    from dbxray.pipeline import analyze_snapshot
+    from dbxray.snapshot import CollectorRun, Snapshot
+
+    frame = collector_frame("statements_mariadb.sql", MARIADB / "sysbench_digests.tsv")
+    assert len(frame) == 24 and frame["queryid"].str.fullmatch(r"[0-9a-f]{32}").all()
+    snap = Snapshot(engine="mysql", server_version="10.11.19-MariaDB-0+deb12u1", version_num=101119,
+                    database="sbtest", host="127.0.0.1", collected_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+                    frames={"statements": frame}, meta={"flavor": "mariadb"},
+                    collectors=[CollectorRun("statements", "ok", rows=len(frame), source="statements_mariadb.sql")])
+    report = analyze_snapshot(snap)
+    assert report.findings == []
+    top = report.to_dict()["summary"]["statements"][0]
+    assert top["query"] == "SELECT ID , `k` , `c` , `pad` FROM `sbtest1` WHERE `k` IN (...)"
+    assert top["calls"] == 50392
