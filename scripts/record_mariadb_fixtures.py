@@ -1,7 +1,7 @@
 """Record real MariaDB outputs as test fixtures, on a throwaway server (never the machine's own).
 
-    .venv/bin/python scripts/record_mariadb_fixtures.py deadlock   # tests/fixtures/mariadb/deadlock_*
-    .venv/bin/python scripts/record_mariadb_fixtures.py sysbench   # tests/fixtures/mariadb/sysbench_digests.tsv
+    .venv/bin/python scripts/record_mariadb_fixtures.py deadlock   # tests/fixtures/mariadb/innodb_*
+    .venv/bin/python scripts/record_mariadb_fixtures.py sysbench   # tests/fixtures/mariadb/sysbench_digests*.tsv
 
 ``deadlock``: two sessions update two rows in opposite order; the second one's statement is chosen as
 the victim. While the first one waits, the InnoDB lock views are read; after the deadlock,
