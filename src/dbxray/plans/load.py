@@ -10,7 +10,7 @@ from dbxray.plans.model import Plan
 
 
 def parse_plan_text(text: str, statement: str | None = None) -> Plan:
-    """PostgreSQL JSON or text, MariaDB/MySQL JSON, or MySQL ``EXPLAIN ANALYZE`` tree text."""
+    """PostgreSQL JSON or text, MariaDB/MySQL JSON (MySQL's version 2 too), or MySQL tree text."""
     stripped = _strip_client_decoration((text or "").strip().lstrip("\ufeff"))
     if not stripped:
         raise BadInput("empty plan: give the output of EXPLAIN (FORMAT JSON) (or its text format)")
@@ -46,7 +46,8 @@ def _strip_client_decoration(text: str) -> str:
 
 
 def parse_plan_json(data: Any, statement: str | None = None) -> Plan:
-    """Decide by shape: PostgreSQL has ``Plan``; MySQL and MariaDB have ``query_block``."""
+    """Decide by shape, asking each engine: PostgreSQL has ``Plan``; MySQL and MariaDB have ``query_block``;
+    MySQL's JSON version 2 has ``operation`` (at the top, or under ``query_plan``)."""
     from dbxray import engine
 
     for eng in engine.engines().values():

@@ -110,7 +110,7 @@ class Plan:
     root: Node
     engine: str  # "postgres" | "mysql"
     flavor: str  # "postgres" | "mariadb" | "mysql"
-    source_format: str  # "pg-json" | "pg-text" | "mariadb-json" | "mysql-json" | "mysql-tree"
+    source_format: str  # "pg-json" | "pg-text" | "mariadb-json" | "mysql-json" | "mysql-json-v2" | "mysql-tree"
     planning_ms: float | None = None
     execution_ms: float | None = None
     jit: dict[str, Any] = field(default_factory=dict)

@@ -98,9 +98,16 @@ class MySQLEngine(BaseEngine):
         return resolve_aliases(parse_mysql_tree(text, statement), statement)
 
     def parse_plan_json(self, data: Any, statement: str | None) -> Any:
-        from dbxray.engines.mysql.plans.parse import parse_mysql_json, resolve_aliases
+        from dbxray.engines.mysql.plans.parse import (
+            looks_like_mysql_json_v2,
+            parse_mysql_json,
+            parse_mysql_json_v2,
+            resolve_aliases,
+        )
 
         probe = data[0] if isinstance(data, list) and data else data
+        if looks_like_mysql_json_v2(probe):
+            return resolve_aliases(parse_mysql_json_v2(probe, statement), statement)
         if isinstance(probe, dict) and "query_block" in probe:
             return resolve_aliases(parse_mysql_json(probe, statement), statement)
         return None

@@ -3,7 +3,8 @@
 - MariaDB ``EXPLAIN FORMAT=JSON`` / ``ANALYZE FORMAT=JSON`` (``r_loops``, ``r_rows``,
   ``r_filtered``, ``r_table_time_ms``: measured figures are totals over the loops);
 - MySQL 8 ``EXPLAIN FORMAT=JSON`` (``rows_examined_per_scan``, ``filtered``, ``cost_info``,
-  numbers often as strings);
+  numbers often as strings), and its version 2 (8.3+, ``explain_json_format_version=2``: the
+  access-path tree of ``operation`` / ``inputs``, ``EXPLAIN ANALYZE FORMAT=JSON`` included);
 - MySQL 8 ``EXPLAIN ANALYZE`` / ``FORMAT=TREE`` text (``-> Table scan on t  (cost=.. rows=..)
   (actual time=a..b rows=r loops=l)``, per-loop figures like PostgreSQL's).
 
@@ -204,13 +205,87 @@ def parse_mysql_json(data: Any, statement: str | None = None) -> Plan:
     return plan
 
 
+def looks_like_mysql_json_v2(data: Any) -> bool:
+    """MySQL 8.3+ ``explain_json_format_version=2``: the access-path tree (``operation``, ``inputs``),
+    under ``query_plan`` in ``EXPLAIN FORMAT=JSON`` and at the top in ``EXPLAIN ANALYZE FORMAT=JSON``."""
+    if not isinstance(data, dict):
+        return False
+    root = data.get("query_plan", data)
+    return isinstance(root, dict) and isinstance(root.get("operation"), str)
+
+
+def parse_mysql_json_v2(data: Any, statement: str | None = None) -> Plan:
+    """MySQL JSON format version 2. Nodes carry the same ``operation`` text the tree format prints, plus
+    table, index, estimates and (ANALYZE) per-loop actual figures: the node kinds are read like the tree's."""
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if not looks_like_mysql_json_v2(data):
+        raise BadInput("not a MySQL JSON (version 2) plan: no 'operation' in the root or 'query_plan'")
+    next_id = 0
+    analysed = False
+
+    def build(obj: dict[str, Any]) -> Node:
+        nonlocal next_id, analysed
+        operation = str(obj.get("operation") or "")
+        kind, fields = _tree_kind(operation)
+        next_id += 1
+        node = Node(node_id=next_id, node_type=kind, raw={"head": operation, **fields, **_scalars(obj)})
+        node.relation = _text(obj.get("table_name")) or fields.get("relation")
+        node.alias = _text(obj.get("alias")) or node.relation
+        node.schema = _text(obj.get("schema_name"))
+        node.index = _text(obj.get("index_name")) or fields.get("index")
+        node.index_cond = _text(obj.get("lookup_condition")) or fields.get("index_cond")
+        if isinstance(obj.get("ranges"), list) and not node.index_cond:
+            node.index_cond = ", ".join(map(str, obj["ranges"]))
+        node.filter = _text(obj.get("condition")) if obj.get("access_type") == "filter" else fields.get("filter")
+        node.detail = operation if kind not in ("Table Scan",) else ""
+        node.total_cost = _num(obj.get("estimated_total_cost"))
+        node.startup_cost = _num(obj.get("estimated_first_row_cost"))
+        node.plan_rows = _num(obj.get("estimated_rows"))
+        if "actual_rows" in obj:
+            analysed = True
+            if obj["actual_rows"] is None:  # never executed
+                node.actual_loops, node.actual_rows, node.actual_total_ms = 0.0, 0.0, 0.0
+            else:
+                node.actual_loops = _num(obj.get("actual_loops")) or 0.0
+                node.actual_rows = _num(obj.get("actual_rows"))
+                node.actual_startup_ms = _num(obj.get("actual_first_row_ms"))
+                node.actual_total_ms = _num(obj.get("actual_last_row_ms"))
+        if obj.get("heading"):
+            node.subplan_name = str(obj["heading"])
+        return node
+
+    root_obj = data.get("query_plan", data)
+    root = build(root_obj)
+    stack = [(root_obj, root, 0)]
+    while stack:
+        obj, node, depth = stack.pop()
+        if depth > 500:
+            raise BadInput("not a MySQL JSON (version 2) plan: nested too deeply")
+        for key in ("inputs", "inputs_from_select_list"):
+            for child_obj in obj.get(key) or []:
+                if isinstance(child_obj, dict):
+                    child = build(child_obj)
+                    if key == "inputs_from_select_list" and not child.subplan_name:
+                        child.subplan_name = "Subquery"
+                    node.children.append(child)
+                    stack.append((child_obj, child, depth + 1))
+    root = _fold_filters(root)
+    plan = Plan(root=root, engine="mysql", flavor="mysql", source_format="mysql-json-v2", raw=data,
+                statement=statement)
+    if analysed and root.actual_total_ms is not None:
+        plan.execution_ms = root.actual_total_ms * max(root.loops, 1.0)
+    return plan
+
+
 # ---------------------------------------------------------------------------------------------
 # MySQL 8 tree text (EXPLAIN ANALYZE, EXPLAIN FORMAT=TREE)
 
+_NUM = r"\d[\d.]*(?:e[+-]\d+)?"  # 8.0.33+ prints 1.2e+6 and 934e-6 (engineering format)
 _TREE_LINE = re.compile(
     r"^(?P<indent>\s*)-> (?P<head>.*?)"
-    r"(?:\s+\(cost=(?P<cost>[\d.e+]+)(?:\.\.(?P<cost2>[\d.e+]+))? rows=(?P<rows>[\d.e+]+)\))?"
-    r"(?:\s+\(actual time=(?P<t1>[\d.e+]+)\.\.(?P<t2>[\d.e+]+) rows=(?P<ar>[\d.e+]+) loops=(?P<al>\d+)\)"
+    rf"(?:\s+\((?:cost=(?P<cost>{_NUM})(?:\.\.(?P<cost2>{_NUM}))? )?rows=(?P<rows>{_NUM})\))?"
+    rf"(?:\s+\(actual time=(?P<t1>{_NUM})\.\.(?P<t2>{_NUM}) rows=(?P<ar>{_NUM}) loops=(?P<al>{_NUM})\)"
     r"|\s+\((?P<never>never executed)\))?\s*$")
 
 
@@ -227,7 +302,7 @@ def _tree_kind(head: str) -> tuple[str, dict[str, Any]]:
         (r"^Table scan on (\S+)", "Table Scan"),
         (r"^(?:Single-row )?[Ii]ndex lookup on (\S+) using (\S+) \((.*)\)", "Index Lookup"),
         (r"^(?:Single-row )?[Cc]overing index lookup on (\S+) using (\S+) \((.*)\)", "Covering Index Lookup"),
-        (r"^Index range scan on (\S+) using (\S+)(?: over \((.*)\))?", "Index Range Scan"),
+        (r"^Index range scan on (\S+)(?: using (\S+))?(?: over \((.*)\))?", "Index Range Scan"),
         (r"^Covering index range scan on (\S+) using (\S+)(?: over \((.*)\))?", "Index Range Scan"),
         (r"^Index scan on (\S+) using (\S+)", "Full Index Scan"),
         (r"^Covering index scan on (\S+) using (\S+)", "Covering Index Scan"),
@@ -237,7 +312,7 @@ def _tree_kind(head: str) -> tuple[str, dict[str, Any]]:
         m = re.match(pattern, head)
         if m:
             fields["relation"] = m.group(1)
-            if m.lastindex and m.lastindex >= 2:
+            if m.lastindex and m.lastindex >= 2 and m.group(2):
                 fields["index"] = m.group(2)
             if m.lastindex and m.lastindex >= 3 and m.group(3):
                 fields["index_cond"] = m.group(3)
@@ -324,7 +399,10 @@ def parse_mysql_tree(text: str, statement: str | None = None) -> Plan:
         while stack and stack[-1][0] >= indent:
             stack.pop()
         if not stack:
-            raise BadInput(f"not a MySQL EXPLAIN ANALYZE tree: more than one root at {line.strip()[:60]!r}")
+            if not head.startswith("Select #"):
+                raise BadInput(f"not a MySQL EXPLAIN ANALYZE tree: more than one root at {line.strip()[:60]!r}")
+            node.subplan_name = "Subquery"  # a subquery of the SELECT list, printed at the root's level
+            stack.append((indent - 1, root))
         stack[-1][1].children.append(node)
         stack.append((indent, node))
     if root is None:
