@@ -20,6 +20,30 @@ from typing import Any
 
 from dbxray.errors import BadInput
 
+# what [report] and [llm] may set (anything else is a typo, and a typo must not silently do nothing)
+REPORT_OPTIONS = {
+    "top_statements": "rows in the top-statements table (default 10)",
+    "plan_top_statements": "statements planned generically by the live analysis (default 5; 0 turns it off)",
+    "index_advice": "prove index advice with HypoPG during the report (default true)",
+}
+LLM_OPTIONS = {
+    "model": "the Claude model (default: the SDK's current default)",
+    "max_input_tokens": "cap on the evidence sent, estimated offline (default 8000)",
+    "max_output_tokens": "cap on the answer (default 4096)",
+    "timeout": "seconds per API call (default 60)",
+    "max_retries": "retries of a failed call, by the SDK (default 2)",
+    "max_tool_calls": "dbxray ask: read-only tool calls per question (default 8)",
+    "max_seconds": "dbxray ask: wall time per question (default 90)",
+}
+
+
+def _unknown(kind: str, key: str, known: Any) -> BadInput:
+    import difflib
+
+    near = difflib.get_close_matches(key, list(known), n=1, cutoff=0.5)
+    hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(sorted(known))})"
+    return BadInput(f"config: unknown {kind} {key!r}{hint}")
+
 
 @dataclass
 class Config:
@@ -40,11 +64,32 @@ class Config:
         """
         known = set(defaults) | (known or set())
         section = {k: v for k, v in self.checks.get(check_id, {}).items() if k != "enabled"}
-        unknown = set(section) - known
-        if unknown:
-            raise BadInput(f"config: check {check_id!r} has no threshold named {', '.join(sorted(unknown))} "
-                           f"(known: {', '.join(sorted(known)) or 'none'})")
+        for key in sorted(set(section) - known):
+            raise _unknown(f"threshold of check {check_id!r}", key, known or {"enabled"})
         return {**defaults, **{k: v for k, v in section.items() if k in defaults}}
+
+    def validate(self) -> Config:
+        """Every section names things that exist: checks, their thresholds, plan rules, report and llm
+        options. Raises a one-line BadInput naming the key and the nearest valid one."""
+        from dbxray.checks import EXTERNAL_OPTIONS, known_options, load_all
+
+        check_ids = {cid for cid, _ in load_all()} | set(EXTERNAL_OPTIONS)
+        for check_id, options in self.checks.items():
+            if check_id not in check_ids:
+                raise _unknown("check", check_id, check_ids)
+            if not isinstance(options, dict):
+                raise BadInput(f"config: [checks.{check_id}] must be a table (thresholds, enabled = false)")
+            for key in options:
+                if key != "enabled" and key not in known_options(check_id):
+                    raise _unknown(f"threshold of check {check_id!r}", key, known_options(check_id) | {"enabled"})
+        for key in self.report:
+            if key not in REPORT_OPTIONS:
+                raise _unknown("[report] option", key, REPORT_OPTIONS)
+        for key in self.llm:
+            if key not in LLM_OPTIONS:
+                raise _unknown("[llm] option", key, LLM_OPTIONS)
+        self.plan_thresholds()
+        return self
 
     def report_option(self, name: str, default: Any) -> Any:
         return self.report.get(name, default)
@@ -68,8 +113,11 @@ def load_config(path: str | Path | None = None) -> Config:
         raw = tomllib.loads(candidate.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"config file {candidate} is not valid TOML: {exc}") from None
-    unknown = set(raw) - {"checks", "report", "llm", "plans"}
-    if unknown:
-        raise BadInput(f"config file {candidate}: unknown section(s) {', '.join(sorted(unknown))}")
+    unknown_sections = set(raw) - {"checks", "report", "llm", "plans"}
+    for section in sorted(unknown_sections):
+        raise _unknown("section", section, {"checks", "report", "llm", "plans"})
+    for section in ("checks", "report", "llm", "plans"):
+        if not isinstance(raw.get(section, {}), dict):
+            raise BadInput(f"config file {candidate}: [{section}] must be a table")
     return Config(checks=raw.get("checks", {}), report=raw.get("report", {}), llm=raw.get("llm", {}),
-                  plans=raw.get("plans", {}), path=candidate)
+                  plans=raw.get("plans", {}), path=candidate).validate()

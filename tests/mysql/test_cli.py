@@ -66,7 +66,8 @@ def test_json_report_follows_the_contract_and_hides_the_password(accounts):
     checks = {(f["check"], f["object"].get("index")) for f in data["findings"]}
     assert ("duplicate_index", "k2") in checks
     for f in data["findings"]:
-        assert set(f) == {"check", "severity", "title", "object", "evidence", "recommendation", "sql", "source"}
+        assert set(f) == {"id", "check", "severity", "title", "object", "evidence", "recommendation", "sql",
+                          "source"}
     # --fail-on turns a warning into a non-zero exit for CI gates
     gate = _dbxray("report", "--dsn", my.dsn(db), "--format", "json", "--fail-on", "warning")
     assert gate.returncode == 1

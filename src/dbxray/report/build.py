@@ -97,11 +97,17 @@ def build_report(snapshot: Any, checked: Any, config: Any, findings: list[Findin
         notes=capability_notes(snapshot),
         incomplete=incomplete_reasons(snapshot),
     )
+    crashed = [r for r in checked.runs if r.status == "error"]
+    if crashed:
+        report.incomplete.append(f"{len(crashed)} check(s) crashed, so what they look at was not checked: "
+                                 + "; ".join(f"{r.id} ({r.detail})" for r in crashed))
     if live is not None:
         if live.timings:
             report.collection["live_analysis"] = dict(live.timings)
         if live.errors:
             report.collection.setdefault("check_errors", []).extend(live.errors)
+            report.incomplete.append("the live analysis failed in part: "
+                                     + "; ".join(f"{e['check']} ({e['detail']})" for e in live.errors))
     report.add(findings)
     if diagnosis is not None:
         report.diagnosis = diagnosis

@@ -46,6 +46,10 @@ def render_markdown(report) -> str:
     out.append(f"Collected {data['collected_at']} in {data['collection'].get('duration_ms', 0):,.0f} ms · "
                f"**{counts['critical']} critical**, **{counts['warning']} warning**, {counts['info']} info")
     out.append("")
+    for reason in data["summary"].get("incomplete") or []:
+        out.append(f"> ❗ **Report incomplete:** {reason}")
+    if data["summary"].get("incomplete"):
+        out.append("")
     for note in data["summary"].get("notes", []):
         out.append(f"> ⚠️ {note}")
     if data["summary"].get("notes"):

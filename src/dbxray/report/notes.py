@@ -21,17 +21,23 @@ def capability_notes(snap: Any) -> list[str]:
 
 
 def incomplete_reasons(snap: Any) -> list[str]:
-    """Why the report is partial (the CLI exits non-zero for these): no statement statistics, or
-    collectors cut off by the statement timeout (a CI gate must not pass on what was never checked)."""
-    timed_out = [run.name for run in snap.collectors if run.status == "timeout"]
-    reasons = [f"{len(timed_out)} collector(s) cut off by the statement timeout ({', '.join(timed_out)}): "
-               "raise --statement-timeout or look at the server's load"] if timed_out else []
-    if snap.has("statements"):
-        return reasons
-    run = snap.run_of("statements")
-    if run is not None and run.status == "timeout":
-        return reasons
+    """Why the report is partial (the CLI exits 4 for these, and every format shows them): collectors
+    that failed or were cut off by the statement timeout, and statement statistics the server does not
+    keep. A CI gate must not pass on what was never checked."""
     from dbxray import engine
 
-    why = f" ({run.detail})" if run and run.detail else ""
-    return [*reasons, engine.of(snap).missing_statements(why)]
+    reasons = []
+    timed_out = [run.name for run in snap.collectors if run.status == "timeout"]
+    if timed_out:
+        reasons.append(f"{len(timed_out)} collector(s) cut off by the statement timeout ({', '.join(timed_out)}): "
+                       "raise --statement-timeout or look at the server's load")
+    failed = [run for run in snap.collectors if run.status == "error"]
+    if failed:
+        reasons.append(f"{len(failed)} collector(s) failed, so their checks saw nothing: "
+                       + "; ".join(f"{run.name} ({run.detail})" for run in failed))
+    run = snap.run_of("statements")
+    if run is None or run.status != "timeout":
+        gap = engine.of(snap).statements_gap(snap)
+        if gap:
+            reasons.append(gap)
+    return reasons

@@ -93,6 +93,8 @@ def _header(console: Console, data: dict[str, Any]) -> None:
         facts.append(f"interval {interval['seconds']:,.0f} s since baseline")
     body = [line] + ([Text("  ·  ".join(facts), style="dim")] if facts else [])
     console.print(Panel(Group(*body), title=title, title_align="left"))
+    for reason in data["summary"].get("incomplete") or []:
+        console.print(Text("INCOMPLETE: " + reason, style="bold red"))
     for note in data["summary"].get("notes", []):
         console.print(Text("! " + note, style="yellow"))
 

@@ -60,9 +60,23 @@ class MySQLEngine(BaseEngine):
 
         return mysql_notes(snap)
 
-    def missing_statements(self, detail: str) -> str:
-        return (f"no statement statistics{detail}: statement checks were skipped; see the setting findings "
-                "for how to enable performance_schema")
+    def statements_gap(self, snap: Any) -> str | None:
+        from dbxray.engines.mysql.checks.helpers import performance_schema_on, records
+
+        if performance_schema_on(snap) is False:
+            source = " (the slow log gives a partial view)" if not snap["slow_log"].empty else ""
+            return ("performance_schema is not available (OFF: it is a startup option): statement checks were "
+                    f"skipped{source}; see the setting finding for how to enable it")
+        setup = next(iter(records(snap["ps_setup"])), {})
+        if str(setup.get("statements_digest") or "").upper() == "NO":
+            return ("performance_schema is not collecting statement digests (the statements_digest consumer is "
+                    "off): statement checks were skipped; see the setting finding for how to enable it")
+        if not snap.has("statements"):
+            run = snap.run_of("statements")
+            detail = f" ({run.detail})" if run and run.detail else ""
+            return (f"no statement statistics{detail}: statement checks were skipped; see the setting findings "
+                    "for how to enable performance_schema")
+        return None
 
     def live_analysis(self, session: Any, snap: Any, findings: list, config: Any) -> LiveResult:
         from dbxray.engines.mysql.live import live_analysis

@@ -57,7 +57,11 @@ class PostgresEngine(BaseEngine):
 
         return postgres_notes(snap)
 
-    def missing_statements(self, detail: str) -> str:
+    def statements_gap(self, snap: Any) -> str | None:
+        if snap.has("statements"):
+            return None
+        run = snap.run_of("statements")
+        detail = f" ({run.detail})" if run and run.detail else ""
         return (f"pg_stat_statements is not available{detail}: statement checks were skipped; "
                 "see the extension_missing finding for how to enable it")
 
