@@ -191,8 +191,8 @@ class SqliteStore(Store):
         if "not a database" in low or "malformed" in low:
             return StoreUnavailable(f"history store {self.display} is not a readable SQLite database ({reason})")
         if "locked" in low or "busy" in low:
-            return StoreUnavailable(f"history store {self.display} stayed locked for {BUSY_TIMEOUT_S:g} s: "
-                                    f"cannot {action} it")
+            return StoreUnavailable(f"history store {self.display} is locked by another writer "
+                                    f"(waited up to {BUSY_TIMEOUT_S:g} s): cannot {action} it")
         return StoreUnavailable(f"cannot {action} history store {self.display}: {reason}")
 
 
