@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from dbxray.findings import Finding
 from dbxray.snapshot import Snapshot
@@ -32,15 +34,17 @@ def counts(*severities: str) -> dict:
     return {"findings": {s: severities.count(s) for s in ("critical", "warning", "info")}}
 
 
-def run_elsewhere(code: str, cwd: str, as_other_user: bool = True) -> dict:
-    """Run ``code`` in a fresh interpreter (as ``nobody`` when we are root, since root ignores file
+def run_elsewhere(code: str, cwd: str) -> dict:
+    """Run ``code`` in a fresh interpreter, as ``nobody`` when we are root (root ignores file
     permissions); it must print one JSON line, which is returned."""
-    kwargs: dict = {}
-    if as_other_user and os.geteuid() == 0:
-        kwargs = {"user": NOBODY, "group": NOBODY, "extra_groups": []}
-    env = {k: v for k, v in os.environ.items() if k not in ("HOME",)} | {"HOME": cwd}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120,
-                            env=env, **kwargs)
+    command = [sys.executable, "-c", code]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if not setpriv:
+            pytest.skip("running as root without setpriv: cannot test a store root may not write")
+        command = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *command]
+    env = {**os.environ, "HOME": cwd}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -72,8 +72,8 @@ class DirectoryStore(Store):
             probe.touch(exist_ok=False)
             probe.unlink()
         except OSError as exc:
-            raise StoreReadOnly(f"history store {self.display} is not writable "
-                                f"({exc.strerror or exc.__class__.__name__})") from None
+            raise StoreReadOnly(f"history store {self.display} is read-only ({exc.strerror or exc.__class__.__name__}):"
+                                " runs cannot be saved there") from None
         self._check_layout()
         if not (self.path / MARKER).exists():
             self._write_atomic(MARKER, {"format": "dbxray-history", "layout_version": LAYOUT_VERSION})

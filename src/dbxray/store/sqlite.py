@@ -50,8 +50,8 @@ class SqliteStore(Store):
             raise StoreReadOnly(f"cannot create {self.path.parent} for history store {self.display}: "
                                 f"{exc.strerror}") from None
         if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
-            raise StoreReadOnly(f"history store {self.display} is not writable (permission denied)")
-        with self._errors("open"):
+            raise StoreReadOnly(f"history store {self.display} is read-only for this user: runs cannot be saved there")
+        with self._errors("write to"):
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
