@@ -3,8 +3,8 @@
 Layout (everything but the snapshots can be rebuilt, and the snapshots stay readable by
 ``dbxray report --snapshot FILE`` and by older dbxray versions)::
 
-    dbxray-<target>-<UTC stamp>.json.gz   the snapshot (exactly ``Snapshot.save`` output)
-    dbxray-<target>-<UTC stamp>.run.json  its listing facts (target key, counts, version)
+    dbxray-<host>-<db>-<UTC stamp>.json.gz   the snapshot (exactly ``Snapshot.save`` output)
+    dbxray-<host>-<db>-<UTC stamp>.run.json  its listing facts (target key, counts, version)
     dbxray-index.json                     a cache of all the .run.json facts, for fast listings
     dbxray-store.json                     the layout version, so a newer layout is refused
 
@@ -30,9 +30,9 @@ from typing import Any
 
 from dbxray import __version__
 from dbxray.findings import SEVERITIES
+from dbxray.store import target as targets
 from dbxray.store.base import RunInfo, Store, counts_of, iso_utc, parse_utc, utc
 from dbxray.store.errors import StoreReadOnly, StoreTooNew, StoreUnavailable
-from dbxray.store.target import target_key, target_label
 
 LAYOUT_VERSION = 1
 MARKER = "dbxray-store.json"
@@ -45,7 +45,14 @@ _ID = re.compile(r"^dbxray-[A-Za-z0-9_.-]+$")
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60].strip("_") or "db"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60] or "db"
+
+
+def _stem(key: str, label: str, collected_at: dt.datetime) -> str:
+    """``dbxray-<host>-<database>-<stamp>``: the name older dbxray versions give (and look for)."""
+    parts = targets.parse_key(key)
+    where = f"{_slug(parts['host'] or '')}-{_slug(parts['database'] or '')}" if parts else _slug(label)
+    return f"dbxray-{where}-{utc(collected_at).strftime('%Y%m%dT%H%M%S%fZ')}"
 
 
 class DirectoryStore(Store):
@@ -99,7 +106,7 @@ class DirectoryStore(Store):
                  "collected_at": iso_utc(collected_at), "saved_at": iso_utc(dt.datetime.now(dt.UTC)),
                  "counts": counts_of(report_summary), "dbxray_version": __version__,
                  "summary": json.loads(_json(report_summary or {}))}
-        stem = f"dbxray-{_slug(target_label)}-{utc(collected_at).strftime('%Y%m%dT%H%M%S%fZ')}"
+        stem = _stem(target_key, target_label, collected_at)
         try:
             snap_tmp = self._tmp_file(bytes(snapshot_bytes))
             try:
@@ -289,8 +296,8 @@ class DirectoryStore(Store):
             findings = meta.get("report_findings") or []
             counts = {sev: sum(1 for f in findings if f.get("severity") == sev) for sev in SEVERITIES}
             port = int(meta["port"]) if meta.get("port") else None
-            info = RunInfo(id=stem, target_key=target_key(raw["engine"], raw["host"], port, raw["database"]),
-                           target_label=target_label(raw["host"], port, raw["database"]),
+            info = RunInfo(id=stem, target_key=targets.target_key(raw["engine"], raw["host"], port, raw["database"]),
+                           target_label=targets.target_label(raw["host"], port, raw["database"]),
                            collected_at=parse_utc(raw["collected_at"]), counts=counts,
                            summary={"findings": counts} if "report_findings" in meta else {})
             return info, ""

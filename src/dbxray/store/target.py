@@ -32,9 +32,15 @@ def snapshot_target(snap: Any, port: int | None = None, name: str | None = None)
             target_label(snap.host, port, snap.database, name))
 
 
+def parse_key(key: str) -> dict[str, str | None] | None:
+    """engine, host, port, database and name of a key made by ``target_key`` (None otherwise)."""
+    m = _KEY.match(key)
+    return m.groupdict() if m else None
+
+
 def legacy_key(key: str) -> str:
     """The same key without the port: how runs saved before ports were recorded are keyed."""
-    m = _KEY.match(key)
-    if not m or not m["port"]:
+    parts = parse_key(key)
+    if not parts or not parts["port"]:
         return key
-    return target_key(m["engine"], m["host"], None, m["database"], m["name"])
+    return target_key(parts["engine"], parts["host"], None, parts["database"], parts["name"])
