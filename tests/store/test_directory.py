@@ -95,3 +95,20 @@ def test_prune_removes_leftovers_of_crashed_writers_but_not_a_write_in_progress(
         assert [r.id for r in store.runs()] == [kept]
     assert not stale_tmp.exists() and not orphan.exists()
     assert fresh_tmp.exists()
+
+
+def test_old_snapshots_are_indexed_from_their_header_even_when_meta_is_unusual(tmp_path):
+    """Only the part before ``frames`` is inflated; a meta that itself has a ``frames`` key
+    makes that shortcut fail, and the whole document is read instead."""
+    runs = tmp_path / "runs"
+    plain = make_snapshot(T0, severities=("critical",), tag="plain")
+    odd = make_snapshot(T0 + HOUR, severities=("info", "info"), tag="odd")
+    odd.meta["frames"] = {"note": 'a "frames" key, and the text ,"frames": inside a string'}
+    legacy_save(runs, plain)
+    legacy_save(runs, odd)
+    with open_store(runs) as store:
+        listed = store.runs()
+        assert [r.counts for r in listed] == [{"critical": 0, "warning": 0, "info": 2},
+                                              {"critical": 1, "warning": 0, "info": 0}]
+        assert [r.collected_at for r in listed] == [T0 + HOUR, T0]
+        assert store.load_snapshot(listed[0].id).meta["frames"]["note"].startswith("a ")

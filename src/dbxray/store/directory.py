@@ -25,6 +25,7 @@ import os
 import re
 import time
 import uuid
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -261,8 +262,8 @@ class DirectoryStore(Store):
                 runs[stem] = info
             else:
                 still_damaged[stem] = {"reason": problem, "stat": self._stat(stem)}
-        if changed and not self.readonly:
-            with contextlib.suppress(OSError):  # only a cache: the next reader tries again
+        if changed:  # a cache, not a run: refreshed even by read-only opens when the directory allows
+            with contextlib.suppress(OSError):
                 self._write_atomic(INDEX, {"format": "dbxray-history-index", "layout_version": LAYOUT_VERSION,
                                            "runs": [_entry(r) for r in runs.values()], "damaged": still_damaged})
         return runs
@@ -291,7 +292,7 @@ class DirectoryStore(Store):
     def _facts_from_snapshot(self, stem: str) -> tuple[RunInfo | None, str]:
         """A run saved by an older ``--history DIR``: read its header fields (no DataFrames built)."""
         try:
-            raw = json.loads(gzip.decompress((self.path / f"{stem}{SNAPSHOT_SUFFIX}").read_bytes()))
+            raw = _snapshot_header((self.path / f"{stem}{SNAPSHOT_SUFFIX}").read_bytes())
             meta = raw.get("meta") or {}
             findings = meta.get("report_findings") or []
             counts = {sev: sum(1 for f in findings if f.get("severity") == sev) for sev in SEVERITIES}
@@ -301,8 +302,24 @@ class DirectoryStore(Store):
                            collected_at=parse_utc(raw["collected_at"]), counts=counts,
                            summary={"findings": counts} if "report_findings" in meta else {})
             return info, ""
-        except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, zlib.error) as exc:
             return None, f"{exc.__class__.__name__}"
+
+
+def _snapshot_header(data: bytes) -> dict[str, Any]:
+    """The fields ``Snapshot.to_dict`` writes before ``frames`` (last, and nearly all the bytes):
+    inflate only up to there. Anything unexpected falls back to reading the whole document."""
+    marker = b',"frames":'  # a quote inside a JSON string is escaped: this only matches a key
+    inflate = zlib.decompressobj(wbits=31)
+    text = b""
+    for start in range(0, len(data), 1 << 16):
+        text += inflate.decompress(data[start:start + (1 << 16)])
+        cut = text.find(marker)
+        if cut >= 0:
+            with contextlib.suppress(ValueError):
+                return json.loads(text[:cut] + b"}")
+            break
+    return json.loads(gzip.decompress(data))
 
 
 def _json(document: Any) -> str:
