@@ -85,12 +85,12 @@ class SqliteStore(Store):
         if self.readonly:
             raise StoreUnavailable(f"{self.display} is not a dbxray history store (or an older one: open it "
                                    "once with 'dbxray report --history' to upgrade it)")
-        if version == 0 and self._foreign_tables():
-            raise StoreUnavailable(f"{self.display} is an SQLite database but not a dbxray history store: "
-                                   "give a new file name")
         with self._write("create the schema of"):
             version = self._version()  # another runner may have migrated while we waited
             refuse_newer(version, self.display)
+            if version == 0 and self._foreign_tables():
+                raise StoreUnavailable(f"{self.display} is an SQLite database but not a dbxray history store: "
+                                       "give a new file name")
             self.conn.execute(SQLITE_VERSION_TABLE)
             for number, steps in enumerate(SQLITE_MIGRATIONS[version:], start=version + 1):
                 for sql in steps:
