@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import gzip
 import json
 import os
@@ -114,13 +115,13 @@ class DirectoryStore(Store):
                 for attempt in range(1, 1000):
                     run_id = stem if attempt == 1 else f"{stem}-{attempt}"
                     if self._claim(run_id, {**facts, "id": run_id}, snap_tmp):
+                        self._sync_directory()
                         return run_id
             finally:
                 with contextlib.suppress(OSError):
                     snap_tmp.unlink()
         except OSError as exc:
-            raise StoreReadOnly(f"cannot save a run to history store {self.display}: "
-                                f"{exc.strerror or exc.__class__.__name__}") from None
+            raise self._os_error(exc, "save a run to") from None
         raise StoreUnavailable(f"history store {self.display}: no free name for a run of {target_label}")
 
     def _claim(self, run_id: str, facts: dict[str, Any], snap_tmp: Path) -> bool:
@@ -181,10 +182,24 @@ class DirectoryStore(Store):
                         (self.path / f"{info.id}{SIDECAR_SUFFIX}").unlink()
             self._remove_leftovers()
         except OSError as exc:
-            raise StoreReadOnly(f"cannot prune history store {self.display}: "
-                                f"{exc.strerror or exc.__class__.__name__}") from None
+            raise self._os_error(exc, "prune") from None
         self._entries()  # rewrites the index without the removed runs
         return removed
+
+    def _os_error(self, exc: OSError, action: str) -> Exception:
+        """Permissions and read-only file systems are StoreReadOnly; a full disk is not."""
+        kind = StoreReadOnly if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else StoreUnavailable
+        return kind(f"cannot {action} history store {self.display}: {exc.strerror or exc.__class__.__name__}")
+
+    def _sync_directory(self) -> None:
+        """Make the new names durable too, not only the bytes behind them (power loss after a run)."""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass  # some file systems cannot sync a directory; the run is still whole, just less durable
+        finally:
+            os.close(fd)
 
     def _remove_leftovers(self) -> None:
         """Temporary files and sidecars without a snapshot, left by writers that crashed."""
