@@ -277,3 +277,25 @@ def test_a_read_only_open_cannot_save(store_url):
             save(store, make_snapshot(T0 + dt.timedelta(hours=1)))
         one_line(err.value)
         assert len(store.runs()) == 1
+
+
+def test_the_documented_grants_are_enough_to_save_and_prune(pg):
+    """docs/history-store.md: USAGE on the schema, SELECT on its tables, INSERT (DELETE to prune) on two."""
+    name = pg.new_database("store")
+    try:
+        with open_store(pg.dsn(name)):
+            pass  # created by the owner
+        pg.run(name, """
+            CREATE ROLE store_runner LOGIN;
+            GRANT USAGE ON SCHEMA dbxray TO store_runner;
+            GRANT SELECT ON ALL TABLES IN SCHEMA dbxray TO store_runner;
+            GRANT INSERT, DELETE ON dbxray.runs, dbxray.snapshots TO store_runner;
+        """)
+        with open_store(pg.dsn(name, user="store_runner")) as store:
+            old = save(store, make_snapshot(T0, tag="old"))
+            new = save(store, make_snapshot(T0 + dt.timedelta(days=10), tag="new"))
+            assert store.prune(keep_days=5, now=T0 + dt.timedelta(days=11)) == 1
+            assert [r.id for r in store.runs()] == [new] and old != new
+    finally:
+        pg.drop_database(name)
+        pg.run("postgres", "DROP ROLE IF EXISTS store_runner")
