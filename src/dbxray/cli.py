@@ -9,7 +9,9 @@ import typer
 
 from dbxray import __version__
 from dbxray.commands import demo as demo_cmd
+from dbxray.commands import diff as diff_cmd
 from dbxray.commands import explain as explain_cmd
+from dbxray.commands import history as history_cmd
 from dbxray.commands import indexes as indexes_cmd
 from dbxray.commands import report as report_cmd
 from dbxray.errors import DbxrayError
@@ -41,6 +43,8 @@ app.command("report")(report_cmd.report)
 app.command("demo")(demo_cmd.demo)
 app.command("explain")(explain_cmd.explain)
 app.command("indexes")(indexes_cmd.indexes)
+app.command("history")(history_cmd.history)
+app.command("diff")(diff_cmd.diff)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,34 +92,54 @@ class Snapshot:
 
     def save(self, path: str | Path) -> Path:
         """Write the snapshot as JSON (gzip when the name ends in ``.gz``)."""
-        from dbxray.findings import jsonable
-
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps(jsonable(self.to_dict()), separators=(",", ":"))
         if path.suffix == ".gz":
-            with gzip.open(path, "wt", encoding="utf-8") as fh:
-                fh.write(data)
+            path.write_bytes(self.to_bytes())
         else:
-            path.write_text(data, encoding="utf-8")
+            path.write_text(self._json(), encoding="utf-8")
         return path
+
+    def _json(self) -> str:
+        from dbxray.findings import jsonable
+
+        return json.dumps(jsonable(self.to_dict()), separators=(",", ":"))
+
+    def to_bytes(self) -> bytes:
+        """The gzip JSON that ``save`` writes to a ``.gz`` file: what history stores keep per run."""
+        return gzip.compress(self._json().encode("utf-8"), compresslevel=6, mtime=0)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, origin: str = "snapshot") -> Snapshot:
+        """Read ``to_bytes`` output (or plain JSON); damage is a one-line BadInput naming ``origin``."""
+        try:
+            text = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+            raw = json.loads(text)
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            raise BadInput(f"not a dbxray snapshot: {origin} ({exc.__class__.__name__})") from None
+        if not isinstance(raw, dict) or raw.get("format") != "dbxray-snapshot":
+            raise BadInput(f"not a dbxray snapshot: {origin}")
+        return cls._checked(raw, origin)
 
     @classmethod
     def load(cls, path: str | Path) -> Snapshot:
         path = Path(path)
         try:
-            if path.suffix == ".gz":
-                with gzip.open(path, "rt", encoding="utf-8") as fh:
-                    raw = json.load(fh)
-            else:
-                raw = json.loads(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
         except FileNotFoundError:
             raise BadInput(f"snapshot file not found: {path}") from None
-        except (OSError, ValueError) as exc:
-            raise BadInput(f"not a dbxray snapshot: {path} ({exc.__class__.__name__})") from None
-        if not isinstance(raw, dict) or raw.get("format") != "dbxray-snapshot":
-            raise BadInput(f"not a dbxray snapshot: {path}")
-        return cls.from_dict(raw)
+        except OSError as exc:
+            raise BadInput(f"cannot read snapshot {path}: {exc.strerror or exc.__class__.__name__}") from None
+        return cls.from_bytes(data, str(path))
+
+    @classmethod
+    def _checked(cls, raw: dict[str, Any], origin: str) -> Snapshot:
+        """``from_dict`` where a truncated or hand-edited document is a BadInput, not a KeyError."""
+        try:
+            return cls.from_dict(raw)
+        except (KeyError, TypeError, ValueError) as exc:
+            detail = " ".join(str(exc).split())[:200]
+            raise BadInput(f"damaged dbxray snapshot: {origin} ({exc.__class__.__name__}: {detail})") from None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Snapshot:
