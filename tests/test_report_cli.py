@@ -159,3 +159,30 @@ def test_history_reports_what_changed_since_the_last_run(pg, tmp_path):
         assert len(list(history.glob("dbxray-*.json.gz"))) == 2
     finally:
         pg.drop_database(name)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_history_in_a_store_url_then_listed_and_pruned(pg, tmp_path, kind):
+    name = pg.new_database("hist")
+    store_db = pg.new_database("fleet") if kind == "postgres" else None
+    try:
+        pg.run(name, "CREATE TABLE parent (id int PRIMARY KEY); "
+                     "CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent(id)); "
+                     "INSERT INTO parent SELECT generate_series(1, 3000); "
+                     "INSERT INTO child SELECT g, 1 + g % 3000 FROM generate_series(1, 20000) g; ANALYZE")
+        url = f"sqlite:///{tmp_path / 'history.db'}" if kind == "sqlite" else pg.dsn(store_db)
+        first = cli("report", "--format", "json", "--history", url, "--dsn", pg.dsn(name), "--allow-partial")
+        assert first.returncode == 0, first.stderr
+        pg.run(name, "CREATE INDEX ON child (parent_id)")
+        second = cli("report", "--format", "json", "--history", url, "--keep-days", "30", "--dsn", pg.dsn(name),
+                     "--allow-partial")
+        assert second.returncode == 0, second.stderr
+        changes = json.loads(second.stdout)["summary"]["changes"]
+        assert "missing_fk_index" in [f["check"] for f in changes["resolved"]]
+        runs = json.loads(cli("history", "--history", url, "--format", "json").stdout)["runs"]
+        assert len(runs) == 2  # both younger than 30 days
+        assert runs[0]["findings"] == json.loads(second.stdout)["summary"]["findings"]
+    finally:
+        pg.drop_database(name)
+        if store_db:
+            pg.drop_database(store_db)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from dbxray.sandbox import free_port
 
 from dbxray.errors import BadInput, ConnectionFailed, DbxrayError
-from dbxray.sandbox import free_port
 from dbxray.store import (
     RunNotFound,
     StoreReadOnly,

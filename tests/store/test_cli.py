@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from dbxray.sandbox import free_port
 
 from dbxray.pipeline import analyze_snapshot, collect_snapshot
-from dbxray.sandbox import free_port
 from dbxray.store import open_store, run_summary, snapshot_target
 
 DBXRAY = str(Path(sys.executable).with_name("dbxray"))

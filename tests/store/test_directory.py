@@ -7,7 +7,7 @@ import json
 import os
 import time
 
-from dbxray import history as legacy
+from dbxray.report import history as legacy
 from dbxray.snapshot import Snapshot
 from dbxray.store import open_store, snapshot_target
 from tests.store.helpers import T0, counts, make_snapshot

@@ -23,9 +23,9 @@ def diff(
     """Compare two runs of one database: the workload between them, and the findings that
     appeared or went away."""
     from dbxray.config import load_config
-    from dbxray.history import changes
     from dbxray.pipeline import analyze_snapshot
     from dbxray.report import render
+    from dbxray.report.history import changes
     from dbxray.store import load_ref, open_store
 
     cfg = load_config(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -33,9 +34,12 @@ def report(
                               "later diffs.", dir_okay=False),
     baseline: Path = typer.Option(None, "--baseline", help="An older snapshot: report the workload between "
                                   "it and now (deltas, not totals since the last reset).", dir_okay=False),
-    history: Path = typer.Option(None, "--history", help="Directory of earlier snapshots (cron): report the "
-                                 "interval since the last run and what changed, then save this one there.",
-                                 file_okay=False),
+    history: str = typer.Option(None, "--history", envvar="DBXRAY_HISTORY", show_default=False,
+                                help="History store of earlier runs (cron): a directory, sqlite:///path.db or "
+                                     "postgresql://…; report the interval since the last run of this database "
+                                     "and what changed, then save this run there."),
+    keep_days: float = typer.Option(None, "--keep-days", min=0.001, show_default=False,
+                                    help="With --history: then remove runs older than this many days."),
     snapshot: Path = typer.Option(None, "--snapshot", help="Report from a saved snapshot instead of "
                                   "connecting (rule checks only: no plans, no index proof).", dir_okay=False),
     statement_timeout: float = StatementTimeoutOption,
@@ -49,51 +53,60 @@ def report(
     import sys
 
     from dbxray.config import load_config
-    from dbxray.connect import Limits, connect
+    from dbxray.connect import Limits, connect, parse_target
     from dbxray.pipeline import analyze_snapshot, live_report
     from dbxray.report import render
     from dbxray.snapshot import Snapshot
+    from dbxray.store import open_store
 
     cfg = load_config(config)
     base = Snapshot.load(baseline) if baseline else None
-    if snapshot:
-        snap = Snapshot.load(snapshot)
-        previous = _previous(history, snap)
-        rep = analyze_snapshot(snap, config=cfg, baseline=base or previous)
-    else:
-        limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
-        found: dict = {}
+    with contextlib.ExitStack() as stack:
+        # opened first: an unreachable, read-only or too-new store fails before minutes of collection
+        store = stack.enter_context(open_store(history)) if history else None
+        if snapshot:
+            snap = Snapshot.load(snapshot)
+            previous = _previous(store, snap, None)
+            rep = analyze_snapshot(snap, config=cfg, baseline=base or previous)
+        else:
+            limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+            port = parse_target(dsn).port
+            found: dict = {}
 
-        def baseline_of(new):  # --history: the previous run of this database, known once collected
-            found["previous"] = _previous(history, new)
-            return base or found["previous"]
+            def baseline_of(new):  # --history: the previous run of this database, known once collected
+                found["previous"] = _previous(store, new, port)
+                return base or found["previous"]
 
-        with connect(dsn, limits) as session, progress("collecting", enabled=not no_progress) as tick:
-            snap, rep = live_report(session, cfg, baseline_of if history else base, tick)
-        previous = found.get("previous")
-    if save:
-        snap.save(save)
-    if history:
-        _record_history(history, snap, rep, previous, cfg)
+            with connect(dsn, limits) as session, progress("collecting", enabled=not no_progress) as tick:
+                snap, rep = live_report(session, cfg, baseline_of if store else base, tick)
+            snap.meta.setdefault("port", port)
+            previous = found.get("previous")
+        if save:
+            snap.save(save)
+        if store:
+            _record_history(store, snap, rep, previous, cfg)
+            if keep_days:
+                store.prune(keep_days)
     color = fmt == Format.text and output is None and sys.stdout.isatty()
     emit(render(rep, fmt.value, color=color, diagnosis_only=diagnosis_only), output)
     exit_for(rep, fail_on, allow_partial)
 
 
-def _previous(history: Path | None, snap):
-    if not history:
+def _previous(store, snap, port):
+    if store is None:
         return None
-    from dbxray.report.history import previous_snapshot
+    from dbxray.store import previous_snapshot, snapshot_target
 
-    history.mkdir(parents=True, exist_ok=True)
-    return previous_snapshot(history, snap)
+    found = previous_snapshot(store, snapshot_target(snap, port=port)[0], snap.collected_at)
+    return found[1] if found else None
 
 
-def _record_history(history: Path, snap, rep, previous, cfg) -> None:
+def _record_history(store, snap, rep, previous, cfg) -> None:
     """Say what changed since the previous run, then keep this run (with its findings) for the next one."""
     from dbxray.findings import Finding
     from dbxray.pipeline import analyze_snapshot
     from dbxray.report import history as hist
+    from dbxray.store import run_summary, snapshot_target
 
     if previous is not None:
         saved = previous.meta.get("report_findings")
@@ -101,5 +114,5 @@ def _record_history(history: Path, snap, rep, previous, cfg) -> None:
                   else analyze_snapshot(previous, config=cfg).findings)
         rep.summary["changes"] = hist.changes(rep.findings, before, previous.collected_at)
     snap.meta["report_findings"] = [f.to_dict() for f in rep.findings]
-    history.mkdir(parents=True, exist_ok=True)
-    snap.save(hist.snapshot_path(history, snap))
+    key, label = snapshot_target(snap)
+    store.save_run(key, label, snap.collected_at, snap.to_bytes(), run_summary(rep))

@@ -128,8 +128,8 @@ def interval_snapshot(new: Any, old: Any) -> Any:
     if old.collected_at >= new.collected_at:
         raise BadInput("baseline snapshot is not older than the current one")
     frames = dict(new.frames)
-    frames["statements"] = delta(new["statements"], old["statements"], STATEMENT_KEY,
-                                      STATEMENT_COUNTERS)
+    if new.has("statements"):  # a snapshot without statement statistics stays without them
+        frames["statements"] = delta(new["statements"], old["statements"], STATEMENT_KEY, STATEMENT_COUNTERS)
     seconds = (new.collected_at - old.collected_at).total_seconds()
     meta = {**new.meta, "interval": {"from": old.collected_at.isoformat(), "to": new.collected_at.isoformat(),
                                      "seconds": round(seconds, 1)}}
