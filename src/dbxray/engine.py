@@ -90,6 +90,11 @@ class BaseEngine:
     def notes(self, snap: Any) -> list[str]:
         return []
 
+    def counters_reset(self, new: Any, old: Any) -> str | None:
+        """Why the cumulative counters of ``new`` do not continue ``old``'s (a reset, a restart, a
+        failover), or None: the interval then starts at the reset, not at ``old``."""
+        return None
+
     def statements_gap(self, snap: Any) -> str | None:
         """Why the snapshot has no statement statistics (the report is then incomplete), or None."""
         if snap.has("statements"):

@@ -51,6 +51,8 @@ class Snapshot:
     collectors: list[CollectorRun] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     duration_ms: float = 0.0
+    # the run before this one, when the report covers an interval (never saved: history keeps each run)
+    previous: Snapshot | None = field(default=None, repr=False, compare=False)
 
     # -- access ---------------------------------------------------------------------------------
     def __getitem__(self, name: str) -> pd.DataFrame:

@@ -97,8 +97,14 @@ def _previous(store, snap, port):
         return None
     from dbxray.store import previous_snapshot, snapshot_target
 
-    found = previous_snapshot(store, snapshot_target(snap, port=port)[0], snap.collected_at)
-    return found[1] if found else None
+    key = snapshot_target(snap, port=port)[0]
+    found = previous_snapshot(store, key, snap.collected_at)
+    if not found:
+        return None
+    previous = found[1]
+    older = previous_snapshot(store, key, previous.collected_at)  # the interval before: regressions compare
+    previous.previous = older[1] if older else None
+    return previous
 
 
 def _record_history(store, snap, rep, previous, cfg) -> None:

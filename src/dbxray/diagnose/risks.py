@@ -25,6 +25,20 @@ def risk_bottlenecks(ev: Evidence) -> list[Bottleneck]:
             Fix(f.sql, "room for the key to grow (bigint)", "changing a column's type rewrites the table under an "
                 "exclusive lock: plan it (or migrate online to a new bigint column)"),
             "proven", f.severity, score=(1000.0 + pct) if imminent else pct / 3, imminent=imminent))
+    for f in ev.by_check.get("growth", ()):
+        if f.evidence.get("days_left") is None:
+            continue  # table growth is information; keys running out are the risk
+        days = num(f.evidence.get("days_left"))
+        imminent = f.severity == "critical"
+        out.append(Bottleneck(
+            "outage_risk" if imminent else "capacity", f.title, dict(f.object),
+            f"at the measured rate ({count(f.evidence.get('values_per_day'))} values a day) the key's type runs out "
+            f"around {f.evidence.get('exhausted_around')}: from then every INSERT fails",
+            f"{count(f.evidence.get('values_left'))} values left, about {days:,.0f} days", ev.claim([f]),
+            Fix(f.sql, "room for the key to grow (bigint)", "changing a column's type rewrites the table under an "
+                "exclusive lock: plan it (or migrate online to a new bigint column)"),
+            "proven", f.severity, score=(1000.0 + 100 - min(days, 100)) if imminent else 60.0 - min(days, 90) / 3,
+            imminent=imminent))
     for f in ev.by_check.get("xid_wraparound_risk", ()):
         pct = num(f.evidence.get("pct_of_limit"))
         imminent = f.severity == "critical"

@@ -15,7 +15,7 @@ from dbxray.findings import Finding
 
 SPILL_CHECKS = ("temp_spill", "disk_sort", "hash_spill", "lossy_bitmap")
 STATEMENT_CHECKS = {"slow_query", "temp_spill", "n_plus_one", "missing_index", "full_table_scan",
-                    "missing_fk_index", *PLAN_CHECKS}
+                    "missing_fk_index", "regression", *PLAN_CHECKS}
 
 
 def _cause_rank(f: Finding) -> int:
@@ -27,7 +27,7 @@ def _cause_rank(f: Finding) -> int:
     if f.check in ("missing_index", "missing_fk_index"):
         return 2
     order = ["row_estimate_error", "nested_loop_explosion", "filter_inefficiency", "n_plus_one",
-             "high_planning_time", "heap_fetches", "large_offset", "full_table_scan"]
+             "high_planning_time", "heap_fetches", "large_offset", "regression", "full_table_scan"]
     return 3 + order.index(f.check) if f.check in order else 20
 
 
@@ -120,6 +120,10 @@ def _cause(f: Finding, table: str | None) -> tuple[str, Fix, str]:
                 Fix(None, "one round trip instead of thousands: " + short(f.recommendation, 200),
                     "an application change: load the rows in one statement (IN / ANY, a join, eager loading)"),
                 "likely")
+    if f.check == "regression":
+        return (f"{f.title[0].lower() + f.title[1:]} since the previous run ({e.get('before')}): something changed "
+                "(an index, the statistics, the data, the parameters)",
+                Fix(None, short(f.recommendation, 200), "read-only investigation: compare the plans"), "proven")
     if f.check == "slow_query":
         return ("the statistics show where the time goes but not why: its plan holds the cause",
                 Fix(None, short(f.recommendation, 200), "read-only investigation"), "possible")

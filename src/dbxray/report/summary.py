@@ -127,11 +127,17 @@ def interval_snapshot(new: Any, old: Any) -> Any:
                        f"not {new.engine} {new.host}/{new.database}")
     if old.collected_at >= new.collected_at:
         raise BadInput("baseline snapshot is not older than the current one")
+    from dbxray import engine
+
     frames = dict(new.frames)
-    if new.has("statements"):  # a snapshot without statement statistics stays without them
+    reset = engine.of(new).counters_reset(new, old)
+    if new.has("statements") and not reset:  # a snapshot without statement statistics stays without them
         frames["statements"] = delta(new["statements"], old["statements"], STATEMENT_KEY, STATEMENT_COUNTERS)
     seconds = (new.collected_at - old.collected_at).total_seconds()
-    meta = {**new.meta, "interval": {"from": old.collected_at.isoformat(), "to": new.collected_at.isoformat(),
-                                     "seconds": round(seconds, 1)}}
-    return Snapshot(new.engine, new.server_version, new.version_num, new.database, new.host,
-                    new.collected_at, frames, new.collectors, meta, new.duration_ms)
+    interval = {"from": old.collected_at.isoformat(), "to": new.collected_at.isoformat(), "seconds": round(seconds, 1)}
+    if reset:  # the counters restarted from zero: what they hold is the interval since then, never negative
+        interval["reset"] = reset
+    out = Snapshot(new.engine, new.server_version, new.version_num, new.database, new.host,
+                   new.collected_at, frames, new.collectors, {**new.meta, "interval": interval}, new.duration_ms)
+    out.previous = old
+    return out

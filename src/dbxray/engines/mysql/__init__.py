@@ -60,6 +60,15 @@ class MySQLEngine(BaseEngine):
 
         return mysql_notes(snap)
 
+    def counters_reset(self, new: Any, old: Any) -> str | None:
+        from dbxray.engines.mysql.checks.helpers import uptime_s
+
+        up_new, up_old = uptime_s(new), uptime_s(old)
+        elapsed = (new.collected_at - old.collected_at).total_seconds()
+        if up_new is not None and up_old is not None and up_new < up_old + elapsed - 60:
+            return f"the server restarted {up_new / 3600:.1f} h ago (Uptime went down)"
+        return None
+
     def statements_gap(self, snap: Any) -> str | None:
         from dbxray.engines.mysql.checks.helpers import performance_schema_on, records
 

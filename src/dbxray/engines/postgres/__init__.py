@@ -57,6 +57,18 @@ class PostgresEngine(BaseEngine):
 
         return postgres_notes(snap)
 
+    def counters_reset(self, new: Any, old: Any) -> str | None:
+        def first(snap: Any, frame: str, column: str) -> Any:
+            df = snap[frame]
+            return None if df.empty or column not in df else str(df.iloc[0][column])
+
+        if first(new, "statements_info", "stats_reset") != first(old, "statements_info", "stats_reset"):
+            return f"pg_stat_statements was reset at {first(new, 'statements_info', 'stats_reset')}"
+        started_new, started_old = first(new, "server", "started_at"), first(old, "server", "started_at")
+        if started_new and started_old and started_new != started_old:
+            return f"the server restarted at {started_new}"
+        return None
+
     def statements_gap(self, snap: Any) -> str | None:
         if snap.has("statements"):
             return None
