@@ -169,7 +169,7 @@ def legacy_directory(path: Path, runs: int, repeat: int) -> dict:
 
 
 def postgres(runs: int, repeat: int, data: bytes) -> list[dict]:
-    from dbxray.sandbox import PostgresSandbox, find_postgres_bindir
+    from dbxray.demo.sandbox import PostgresSandbox, find_postgres_bindir
 
     if find_postgres_bindir() is None:
         print("postgres   skipped: no server binaries (initdb/postgres) here")
