@@ -54,6 +54,7 @@ class PageRun:
     requests: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     screenshot: bytes = b""
+    pdf: bytes = b""
 
     @property
     def errors(self) -> list[str]:
@@ -77,7 +78,7 @@ class Chromium:
         # Chromium insists on fds 3 and 4: a shell moves the pipe ends there, then becomes Chromium
         command = (f'exec "$0" "$@" 3<&{to_child_r} 4>&{from_child_w} '
                    f'{to_child_r}<&- {from_child_w}>&-')
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
             ["bash", "-c", command, CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
             pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -127,7 +128,8 @@ class Chromium:
                 chunk = os.read(self._from_child, 1 << 20)
                 if not chunk:
                     self.stderr.seek(0)
-                    raise RuntimeError("Chromium closed the pipe: " + self.stderr.read().decode(errors="replace")[-2000:])
+                    said = self.stderr.read().decode(errors="replace")[-2000:]
+                    raise RuntimeError(f"Chromium closed the pipe: {said}")
                 self._buffer += chunk
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
@@ -170,11 +172,40 @@ class Chromium:
 
     # -- a page -------------------------------------------------------------------------------------
 
-    def load(self, path: Path, evaluate: dict[str, str] | None = None, width: int = 1280,
-             dark: bool = False, screenshot: bool = True) -> PageRun:
-        """Open ``path``; evaluate ``evaluate`` (name -> JS expression) once loaded; screenshot the page."""
+    def _evaluate(self, session: str, expressions: dict[str, str] | None, into: dict[str, Any]) -> None:
+        for name, expression in (expressions or {}).items():
+            result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                    "awaitPromise": True}, session=session)
+            if "exceptionDetails" in result:
+                raise RuntimeError(f"evaluating {name}: {result['exceptionDetails']}")
+            into[name] = result["result"].get("value")
+
+    def _click(self, session: str, selector: str) -> None:
+        """A real mouse click (a user gesture, unlike element.click()) in the middle of ``selector``."""
+        where = self.send("Runtime.evaluate", {"expression": f"""(() => {{
+            const el = document.querySelector({json.dumps(selector)});
+            el.scrollIntoView({{block: "center"}});
+            const r = el.getBoundingClientRect();
+            return [r.x + r.width / 2, r.y + r.height / 2];
+        }})()""", "returnByValue": True}, session=session)
+        x, y = where["result"]["value"]
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+                      session=session)
+        self.drain(0.3)
+
+    def load(self, path: Path, evaluate: dict[str, str] | None = None, width: int = 1280, dark: bool = False,
+             screenshot: bool = True, pdf: bool = False, prepare: dict[str, str] | None = None,
+             clicks: tuple[str, ...] = (), clipboard: bool = False) -> PageRun:
+        """Open ``path``; once loaded run ``prepare``, print to PDF (``pdf``), click ``clicks`` (CSS
+        selectors), run ``evaluate`` (name -> JS expression, promises awaited), and take a full-page
+        screenshot. ``clipboard`` grants the page clipboard access, as a person's click would."""
         url = path.resolve().as_uri()
         self._events = []
+        if clipboard:
+            self.send("Browser.grantPermissions", {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+        else:
+            self.send("Browser.resetPermissions")
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Runtime", "Log", "Network", "Page"):
@@ -188,12 +219,13 @@ class Chromium:
         self.wait_for("Page.loadEventFired", session)
         self.drain(0.5)
         run = PageRun(url=url)
-        for name, expression in (evaluate or {}).items():
-            result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                    "awaitPromise": True}, session=session)
-            if "exceptionDetails" in result:
-                raise RuntimeError(f"evaluating {name}: {result['exceptionDetails']}")
-            run.values[name] = result["result"].get("value")
+        self._evaluate(session, prepare, run.values)
+        if pdf:
+            printed = self.send("Page.printToPDF", {"printBackground": True}, session=session)
+            run.pdf = base64.b64decode(printed["data"])
+        for selector in clicks:
+            self._click(session, selector)
+        self._evaluate(session, evaluate, run.values)
         if screenshot:
             size = self.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
             shot = self.send("Page.captureScreenshot", {

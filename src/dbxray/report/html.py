@@ -284,8 +284,8 @@ def _diagnosis_view(diagnosis: dict[str, Any] | None, views: list[dict[str, Any]
         severity = b.get("severity") if b.get("severity") in SEVERITIES else "info"
         kind = str(b.get("kind") or "")
         bottlenecks.append({
-            "anchor": f"b-{i}", "rank": b.get("rank", i), "kind": KIND_LABEL.get(kind, kind.replace("_", " ").capitalize()),
-            "kind_id": re.sub(r"[^a-z_]", "", kind.lower()), "title": b.get("title", ""),
+            "anchor": f"b-{i}", "rank": b.get("rank", i),
+            "kind": KIND_LABEL.get(kind, kind.replace("_", " ").capitalize()), "title": b.get("title", ""),
             "object": object_parts(b.get("object")), "cause": b.get("cause") or "", "impact": b.get("impact") or "",
             "sql": fix.get("sql") or None, "expected": fix.get("expected") or "", "risk": fix.get("risk") or "",
             "confidence": b.get("confidence") or "", "confidence_level": CONFIDENCE_LEVEL.get(b.get("confidence"), 0),
@@ -316,10 +316,13 @@ def _collectors(collection: dict[str, Any]) -> dict[str, Any]:
 
 
 def _target(data: dict[str, Any]) -> dict[str, str]:
+    """Database, host and product line of the target, without any password."""
     t = {k: redact(v) for k, v in (data.get("target") or {}).items() if k in TARGET_KEYS and v not in (None, "")}
     if t.get("source"):  # an offline plan file: name the file, not a server
         t = {**t, "database": t.get("file") or t["source"], "host": "offline"}
-    return t
+    product = " ".join(x for x in (t.get("flavor") or t.get("engine"), t.get("server_version")) if x)
+    host = f"{t['host']}:{t['port']}" if t.get("host") and t.get("port") else t.get("host", "")
+    return {"database": t.get("database", ""), "host": host, "product": product}
 
 
 def _kpis(db: dict[str, Any], interval: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -592,7 +595,7 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
     changes = summary.get("changes")
     return {
         "kind": kind, "title_kind": title_kind, "target": target,
-        "page_title": f"{target.get('database', 'database')} · dbxray {kind}",
+        "page_title": f"{target['database'] or 'database'} · dbxray {kind}",
         "collected_at": data.get("collected_at") or "", "collected": when(data.get("collected_at")),
         "tool": data.get("tool") or {}, "schema_version": data.get("schema_version") or "",
         "counts": counts, "total": len(findings),
