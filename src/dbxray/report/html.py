@@ -30,7 +30,8 @@ KIND_LABEL = {
 CONFIDENCE_LEVEL = {"proven": 3, "likely": 2, "possible": 1}
 TARGET_KEYS = ("flavor", "engine", "server_version", "database", "host", "port", "source", "file")
 # a check with more findings than this in one group shows the rest as a compact table
-CARDS_PER_CHECK = 25
+CARDS_PER_CHECK = 10
+SHOWN_PER_BOTTLENECK = 8  # findings listed under a bottleneck before "N more"
 MAX_TEXT = 8000  # longest evidence string rendered in full
 
 
@@ -249,18 +250,22 @@ def _finding_view(f: dict[str, Any], anchor: str, statement_anchor: dict[str, st
 
 
 def _severity_groups(views: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Findings by severity; a check with very many findings keeps its first cards, the rest compact."""
+    """Findings by severity, then by check in report order; a check with many findings shows its first
+    ``CARDS_PER_CHECK`` as cards and the rest as a compact table right after them."""
     groups = []
     for sev in SEVERITIES:
         items = [v for v in views if v["severity"] == sev]
         if not items:
             continue
-        seen: Counter[str] = Counter()
-        cards, compact = [], []
+        runs: list[dict[str, Any]] = []
+        index: dict[str, dict[str, Any]] = {}
         for v in items:
-            seen[v["check"]] += 1
-            (cards if seen[v["check"]] <= CARDS_PER_CHECK else compact).append(v)
-        groups.append({"severity": sev, "cards": cards, "compact": compact, "count": len(items)})
+            run = index.get(v["check"])
+            if run is None:
+                run = index[v["check"]] = {"check": v["check"], "cards": [], "compact": []}
+                runs.append(run)
+            (run["cards"] if len(run["cards"]) < CARDS_PER_CHECK else run["compact"]).append(v)
+        groups.append({"severity": sev, "runs": runs, "count": len(items)})
     return groups
 
 
@@ -410,7 +415,9 @@ def donut(counts: dict[str, int], radius: float = 52.0) -> dict[str, Any]:
         segments.append({"severity": sev, "n": n, "dash": f"{_f(max(length - gap, 0.5))} {_f(circumference)}",
                          "offset": _f(-offset)})
         offset += length
-    return {"total": total, "radius": _f(radius), "segments": segments}
+    digits = len(num(total))
+    return {"total": total, "radius": _f(radius), "segments": segments,
+            "font": 30 if digits <= 3 else 24 if digits <= 5 else 18}
 
 
 def checks_chart(findings: list[dict[str, Any]], limit: int = 8) -> list[dict[str, Any]]:
@@ -519,7 +526,7 @@ def _findings_bars(runs: list[dict[str, Any]], axis: tuple[str, str], width: flo
     totals = [sum(int(r["findings"].get(s) or 0) for s in SEVERITIES) for r in counted]
     y_max = max(totals) or 1
     step = plot_w / len(counted)
-    bar_w = max(1.0, min(28.0, step * 0.7))
+    bar_w = max(1.0, min(28.0, step * (0.7 if len(counted) <= 30 else 0.85)))
     bars = []
     for i, r in enumerate(counted):
         x = left + i * step + (step - bar_w) / 2
@@ -608,6 +615,7 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
         "checks_chart": checks_chart(findings), "history": _history_view(data.get("history")),
         "changes": changes if isinstance(changes, dict) else None,
         "collection": _collectors(data.get("collection") or {}), "plan": _plan_view(data.get("plan")),
+        "shown_per_bottleneck": SHOWN_PER_BOTTLENECK,
     }
 
 

@@ -45,20 +45,20 @@
     }
   }
 
-  var blocks = document.querySelectorAll(".sql-block");
-  for (var i = 0; i < blocks.length; i++) {
-    (function (block) {
-      var pre = block.querySelector("pre.sql");
-      var head = block.querySelector(".sql-head");
-      if (!pre || !head) { return; }
+  // A fix block has a header for its button; a SQL cell of a compact table gets it above the SQL.
+  var sqls = document.querySelectorAll("pre.sql");
+  for (var i = 0; i < sqls.length; i++) {
+    (function (pre) {
+      var block = pre.closest(".sql-block");
+      var head = block ? block.querySelector(".sql-head") : null;
       var button = document.createElement("button");
       button.type = "button";
       button.className = "copy";
       button.textContent = "Copy";
       button.setAttribute("aria-label", "Copy the SQL");
       button.addEventListener("click", function () { copy(button, pre); });
-      head.appendChild(button);
-    })(blocks[i]);
+      if (head) { head.appendChild(button); } else { pre.parentNode.insertBefore(button, pre); }
+    })(sqls[i]);
   }
 
   // Printing shows every collapsed section; they close again afterwards.
