@@ -219,18 +219,30 @@ def test_every_fix_is_a_sql_block_and_evidence_is_collapsed(full, page):
     assert len(doc.find_all("span", cls="ai")) == len(ai)
 
 
-def test_charts_are_inline_svg(page):
-    doc = parse(page)
-    labels = {svg.attrs.get("aria-label", "") for svg in doc.find_all("svg")}
+def charts(doc) -> dict:
+    """Chart name (its aria-label) -> element; every chart is drawn with inline SVG."""
+    found = {n.attrs["aria-label"]: n for n in doc.find_all(cls="chart") if "aria-label" in n.attrs}
+    for name, node in found.items():
+        assert node.tag == "svg" or node.find("svg") is not None, name
+    return found
+
+
+def test_charts_are_inline_svg(full, page):
+    found = charts(parse(page))
     for expected in ("Share of total statement time of the top statements", "Findings by check",
                      "Total statement time per run", "Calls per second per run", "Findings per run by severity",
                      "Statements whose mean time grew the most", "Fastest growing tables"):
-        assert expected in labels
-    assert any(label.endswith("findings by severity") for label in labels)
-    share = next(s for s in doc.find_all("svg") if s.attrs.get("aria-label", "").startswith("Share of total"))
-    assert len(share.find_all("rect", cls="bar")) >= 2
-    line = next(s for s in doc.find_all("svg") if s.attrs.get("aria-label") == "Total statement time per run")
-    points = line.find("polyline").attrs["points"].split()
+        assert expected in found
+    donut = next(n for name, n in found.items() if name.endswith("findings by severity"))
+    assert len(donut.find_all("circle", cls="seg")) == sum(1 for s in ("critical", "warning", "info")
+                                                           if full["summary"]["findings"][s])
+    share = found["Share of total statement time of the top statements"]
+    rows = share.find_all(cls="hrow")
+    assert len(rows) >= 2 and all(r.find("svg").find("rect", cls="fill") is not None for r in rows)
+    widths = [float(r.find("rect", cls="fill").attrs["width"]) for r in rows]
+    top = min(10, len(full["summary"]["statements"]))
+    assert widths[0] == 100 and widths[:top] == sorted(widths[:top], reverse=True) and min(widths) > 0
+    points = found["Total statement time per run"].find("polyline").attrs["points"].split()
     assert len(points) == 14 and all(re.fullmatch(r"[\d.]+,[\d.]+", p) for p in points)
 
 
@@ -259,7 +271,11 @@ def test_hostile_names_are_text_not_markup(full, page):
     assert "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;" in page
     # in SQL, in chart labels, in the statements table, in the regressions table
     assert any(HOSTILE_TABLE in b.text for b in doc.find_all("pre", cls="sql"))
-    assert any(HOSTILE_TABLE in t.text for svg in doc.find_all("svg") for t in svg.find_all("title"))
+    found = charts(doc)
+    growth = found["Fastest growing tables"].find_all(cls="hrow")
+    assert any(HOSTILE_TABLE in r.attrs["title"] and HOSTILE_TABLE in r.find(cls="lbl").text for r in growth)
+    share = found["Share of total statement time of the top statements"]
+    assert any(HOSTILE_TABLE in r.find(cls="lbl").text for r in share.find_all(cls="hrow"))
     assert HOSTILE_QUERY in doc.by_id("trends").text
 
 
@@ -309,12 +325,12 @@ def test_missing_history_pieces_simply_do_not_render(full):
     ):
         data = copy.deepcopy(full)
         data["history"] = {keep: full["history"][keep]}
-        labels = {s.attrs.get("aria-label") for s in parse(render_html(data)).by_id("trends").find_all("svg")}
+        labels = set(charts(parse(render_html(data)).by_id("trends")))
         assert set(present) <= labels and not set(absent) & labels, keep
     data = copy.deepcopy(full)
     data["history"] = {"runs": [{"collected_at": "2026-11-01T00:00:00Z", "calls_per_s": 12.5}]}  # one run, one series
     trends = parse(render_html(data)).by_id("trends")
-    assert {s.attrs["aria-label"] for s in trends.find_all("svg")} == {"Calls per second per run"}
+    assert set(charts(trends)) == {"Calls per second per run"}
     data["history"] = {"runs": [], "regressions": [], "table_growth": []}
     assert parse(render_html(data)).by_id("trends") is None
 
@@ -346,7 +362,7 @@ def test_explain_plan_block_renders():
     plan = doc.by_id("plan")
     assert plan is not None and "Seq Scan on orders" in plan.find("pre", cls="tree").text
     assert "slow.json" in doc.find("h1").text and "offline" in doc.find("h1").text
-    assert doc.find("svg", aria_label="Plan nodes by self time") is not None
+    assert "Plan nodes by self time" in charts(doc)
 
 
 def test_cli_writes_the_html_report(shop, tmp_path):
@@ -421,9 +437,9 @@ def test_the_report_in_chromium(browser, full, page, tmp_path, scheme):
         "title": "document.title",
         "sql_blocks": "document.querySelectorAll('pre.sql').length",
         "copy_buttons": "document.querySelectorAll('button.copy').length",
-        "svgs": "document.querySelectorAll('svg.chart').length",
-        "bars_drawn": "Array.from(document.querySelectorAll('svg.chart rect.bar'))"
-                      ".filter(r => r.getBBox().width > 0).length",
+        "charts": "document.querySelectorAll('.chart[aria-label]').length",
+        "bars_drawn": "Array.from(document.querySelectorAll('.chart svg.bar rect.fill'))"
+                      ".filter(r => r.getBoundingClientRect().width > 0).length",
         "diagnosis_first": "!!(document.getElementById('diagnosis').compareDocumentPosition("
                            "document.getElementById('findings')) & Node.DOCUMENT_POSITION_FOLLOWING)",
         "background": "getComputedStyle(document.body).backgroundColor",
@@ -441,7 +457,7 @@ def test_the_report_in_chromium(browser, full, page, tmp_path, scheme):
     v = run.values
     assert v["title"].startswith(full["target"]["database"])
     assert v["sql_blocks"] > 0 and v["copy_buttons"] == v["sql_blocks"]
-    assert v["svgs"] >= 7 and v["bars_drawn"] >= 4 and v["diagnosis_first"]
+    assert v["charts"] >= 8 and v["bars_drawn"] >= 4 and v["diagnosis_first"]
     assert v["opened_by_link"] is True
     assert not v["overflowing"]
     dark = v["background"] in ("rgb(14, 17, 22)",)

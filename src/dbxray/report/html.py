@@ -387,7 +387,7 @@ def statement_share_chart(statements: list[dict[str, Any]]) -> dict[str, Any] | 
         share = s.get("share_pct")
         if share is None:
             share = 100 * float(s.get("total_ms") or 0) / total if total else 0.0
-        rows.append({"label": short(s.get("query"), 56), "title": short(s.get("query"), 400),
+        rows.append({"label": short(s.get("query"), 160), "title": short(s.get("query"), 400),
                      "share": float(share), "value": pct(share), "anchor": s.get("anchor"),
                      "note": f"{human_ms(s.get('total_ms'))} · {num(s.get('calls'))} calls",
                      "tone": "critical" if float(share) >= 25 else "accent"})
@@ -438,16 +438,34 @@ def checks_chart(findings: list[dict[str, Any]], limit: int = 8) -> list[dict[st
     return rows
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k) at or above ``value``."""
+    if value <= 0:
+        return 1.0
+    exp = math.floor(math.log10(value))
+    frac = value / 10**exp
+    step = next(n for n in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if frac <= n + 1e-9)
+    return step * 10**exp
+
+
+def ms_unit(ms: float) -> float:
+    """The unit ``human_ms`` shows ``ms`` in, in milliseconds (so axis ticks are round in it)."""
+    s = ms / 1000
+    return 1.0 if s < 1 else 1000.0 if s < 120 else 60_000.0 if s < 7200 else 3_600_000.0
+
+
 def line_chart(points: list[tuple[float, float]], width: float = 340, height: float = 120,
-               fmt: Any = num) -> dict[str, Any] | None:
-    """A polyline with area, y from zero, and its axis labels; ``points`` are (x, y) already ordered."""
+               fmt: Any = num, unit: Any = None) -> dict[str, Any] | None:
+    """A polyline with area, y from zero to a round top, and its axis labels; ``points`` are (x, y) in
+    order. ``unit(max)`` gives the unit the labels are in, so the top is round in that unit."""
     points = [(x, y) for x, y in points if y is not None and math.isfinite(y)]
     if not points:
         return None
     left, right, top, bottom = 52.0, 10.0, 10.0, 22.0
     xs = [p[0] for p in points]
     y_max = max(p[1] for p in points) or 1.0
-    y_max *= 1.1
+    scale = unit(y_max) if unit else 1.0
+    y_max = nice_ceiling(y_max / scale) * scale
     x_min, x_max = min(xs), max(xs)
     span = (x_max - x_min) or 1.0
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -481,9 +499,9 @@ def _history_view(history: dict[str, Any] | None) -> dict[str, Any] | None:
     first, last = (when(runs[0].get("collected_at")), when(runs[-1].get("collected_at"))) if runs else ("", "")
     axis = _axis_labels(times) if use_time else (("run 1", f"run {len(runs)}") if runs else ("", ""))
 
-    def series(key: str, fmt: Any) -> dict[str, Any] | None:
+    def series(key: str, fmt: Any, unit: Any = None) -> dict[str, Any] | None:
         pts = [(x, float(r[key])) for x, r in zip(xs, runs) if isinstance(r.get(key), int | float)]
-        chart = line_chart(pts, fmt=fmt)
+        chart = line_chart(pts, fmt=fmt, unit=unit)
         if chart is None:
             return None
         values = [y for _, y in pts]
@@ -494,7 +512,7 @@ def _history_view(history: dict[str, Any] | None) -> dict[str, Any] | None:
                 "lastlabel": axis[1]}
 
     view: dict[str, Any] = {
-        "total": series("total_ms", human_ms),
+        "total": series("total_ms", human_ms, ms_unit),
         "rate": series("calls_per_s", lambda v: f"{num(v)}/s"),
         "findings": _findings_bars(runs, axis),
         "regressions": _regressions(history.get("regressions") or []),
@@ -524,7 +542,7 @@ def _findings_bars(runs: list[dict[str, Any]], axis: tuple[str, str], width: flo
     left, right, top, bottom = 36.0, 10.0, 10.0, 22.0
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(int(r["findings"].get(s) or 0) for s in SEVERITIES) for r in counted]
-    y_max = max(totals) or 1
+    y_max = nice_ceiling(max(totals)) if max(totals) > 10 else max(max(totals), 1)
     step = plot_w / len(counted)
     bar_w = max(1.0, min(28.0, step * (0.7 if len(counted) <= 30 else 0.85)))
     bars = []
@@ -549,9 +567,10 @@ def _findings_bars(runs: list[dict[str, Any]], axis: tuple[str, str], width: flo
 
 def _regressions(rows: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
     rows = sorted(rows, key=lambda r: -float(r.get("ratio") or 0))[:limit]
-    out = [{"label": short(r.get("query"), 56), "title": short(r.get("query"), 400), "query": r.get("query") or "",
+    out = [{"label": short(r.get("query"), 160), "title": short(r.get("query"), 400), "query": r.get("query") or "",
             "query_id": r.get("query_id"), "ratio": float(r.get("ratio") or 0),
             "value": f"×{float(r.get('ratio') or 0):,.1f}",
+            "tone": "critical" if float(r.get("ratio") or 0) >= 5 else "accent",
             "note": f"{human_ms(r.get('mean_ms_before'))} → {human_ms(r.get('mean_ms_after'))} per call"}
            for r in rows]
     return hbars(out, "ratio")
@@ -566,7 +585,7 @@ def _growth(rows: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]
         note = f"limit in {num(float(days))} days" if isinstance(days, int | float) else ""
         out.append({"label": short(name, 56), "title": name, "bytes": float(r.get("bytes_per_day") or 0),
                     "value": f"+{human_bytes(r.get('bytes_per_day'))}/day", "note": note,
-                    "soon": isinstance(days, int | float) and days <= 30})
+                    "tone": "critical" if isinstance(days, int | float) and days <= 30 else "accent"})
     return hbars(out, "bytes")
 
 
