@@ -302,6 +302,25 @@ def test_banners_notes_collectors_and_target(real):
     assert len(statements) == len(real["summary"]["statements"])
 
 
+def test_interval_and_changes_since_the_last_run(real):
+    data = copy.deepcopy(real)
+    data["summary"]["interval"] = {"from": "2026-11-29T06:00:00+00:00", "to": "2026-11-30T06:00:00+00:00",
+                                   "seconds": 86400.0}
+    new = {"check": "missing_primary_key", "severity": "warning", "title": f"Table {HOSTILE_TABLE} has no primary key",
+           "object": {"schema": "public", "table": HOSTILE_TABLE}}
+    gone = {"check": "unused_index", "severity": "info", "title": "Index old_idx on orders has never been used",
+            "object": {"schema": "public", "table": "orders", "index": "old_idx"}}
+    data["summary"]["changes"] = {"since": "2026-11-29T06:00:00+00:00", "new": [new], "resolved": [gone],
+                                  "unchanged": 7}
+    doc = parse(render_html(data))
+    assert "statements over 2026-11-29 06:00 UTC → 2026-11-30 06:00 UTC" in doc.find("p", cls="meta").text
+    assert any(k.find(cls="label").text == "Interval" and "1.0 days" in k.text for k in doc.find_all(cls="kpi"))
+    changes = doc.by_id("changes")
+    assert "1 new, 1 resolved, 7 unchanged." in changes.text
+    assert [li.attrs["class"] for li in changes.find_all("li")] == ["new", "resolved"]
+    assert HOSTILE_TABLE in changes.find("li", cls="new").text
+
+
 def test_an_old_report_renders_without_the_new_blocks(real):
     """No ids, no diagnosis, no history: one "Findings" list by severity, nothing empty around it."""
     doc = parse(render_html(real))

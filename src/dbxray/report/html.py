@@ -57,7 +57,7 @@ def human_ms(ms: Any) -> str:
     if ms == 0:
         return "0"
     if abs(ms) < 1:
-        return f"{ms:.3f} ms"
+        return f"{ms:.2g} ms"
     if abs(ms) < 1000:
         return f"{ms:,.1f} ms" if abs(ms) < 100 else f"{ms:,.0f} ms"
     s = ms / 1000
