@@ -384,6 +384,28 @@ def test_explain_plan_block_renders():
     assert "Plan nodes by self time" in charts(doc)
 
 
+def test_mysql_report_shows_rows_examined():
+    """Engine-agnostic: a MariaDB report's digests (backtick-quoted) and rows examined per call."""
+    data = {"schema_version": "1.0", "tool": {"name": "dbxray", "version": "0.1.0"}, "kind": "report",
+            "target": {"engine": "mysql", "flavor": "mariadb", "server_version": "10.11.6", "database": "shop",
+                       "host": "db"},
+            "collected_at": "2026-11-30T10:00:00Z", "collection": {"duration_ms": 80.0, "collectors": []},
+            "summary": {"findings": {"critical": 0, "warning": 1, "info": 0}, "notes": [], "incomplete": [],
+                        "statements": [{"query_id": "9f1c", "query": "SELECT * FROM `orders` WHERE `customer_id` = ?",
+                                        "calls": 1200, "total_ms": 5400.0, "share_pct": 61.0, "mean_ms": 4.5,
+                                        "rows_per_call": 3.0, "rows_examined_per_call": 200000.0}]},
+            "findings": [{"check": "full_table_scan", "severity": "warning", "title": "orders is scanned in full",
+                          "object": {"schema": "shop", "table": "orders"}, "evidence": {"rows": 200000},
+                          "recommendation": "Index `orders`.`customer_id`.",
+                          "sql": "ALTER TABLE `shop`.`orders` ADD INDEX (`customer_id`);", "source": "rules"}]}
+    doc = parse(render_html(data))
+    head = [th.text for th in doc.by_id("statements").find_all("th")]
+    assert "examined/call" in head
+    assert "200,000" in doc.by_id("statements").text and "mariadb 10.11.6" in doc.find("p", cls="meta").text
+    assert doc.find("pre", cls="sql").text == "ALTER TABLE `shop`.`orders` ADD INDEX (`customer_id`);"
+    assert [c.text for c in doc.find("p", cls="rec").find_all("code")] == ["orders", "customer_id"]
+
+
 def test_cli_writes_the_html_report(shop, tmp_path):
     pg, name = shop
     out = tmp_path / "report.html"

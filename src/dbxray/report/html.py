@@ -279,7 +279,7 @@ def _diagnosis_view(diagnosis: dict[str, Any] | None, views: list[dict[str, Any]
     ranked = sorted(diagnosis.get("bottlenecks") or [], key=lambda b: (b.get("rank") is None, b.get("rank") or 0))
     for i, b in enumerate(ranked, 1):
         own, elsewhere = [], []
-        for fid in b.get("finding_ids") or []:
+        for fid in dict.fromkeys(b.get("finding_ids") or []):  # unknown ids (not in this report) are skipped
             view = by_id.get(fid)
             if view is None:
                 continue
@@ -314,9 +314,8 @@ def _statement_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], d
 def _collectors(collection: dict[str, Any]) -> dict[str, Any]:
     rows = collection.get("collectors") or []
     status = Counter(str(c.get("status")) for c in rows)
-    trouble = [c for c in rows if c.get("status") != "ok"]
     return {"rows": rows, "status": sorted(status.items(), key=lambda kv: (kv[0] != "ok", kv[0])),
-            "trouble": len(trouble), "check_errors": collection.get("check_errors") or [],
+            "check_errors": collection.get("check_errors") or [],
             "duration_ms": collection.get("duration_ms"), "live": collection.get("live_analysis") or {}}
 
 
@@ -630,6 +629,7 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
         "diagnosis": diagnosis, "bottlenecks": bottlenecks,
         "groups": _severity_groups(rest), "rest_count": len(rest),
         "statements": statements, "tables": summary.get("tables") or [],
+        "examined": any(s.get("rows_examined_per_call") is not None for s in statements),
         "share_chart": statement_share_chart(statements), "donut": donut(counts),
         "checks_chart": checks_chart(findings), "history": _history_view(data.get("history")),
         "changes": changes if isinstance(changes, dict) else None,
