@@ -336,6 +336,28 @@ def test_an_old_report_renders_without_the_new_blocks(real):
     assert "No findings" in parse(render_html(empty)).by_id("findings").text
 
 
+def test_a_diagnosis_only_brief(full):
+    """``--diagnosis-only`` keeps the counts and the bottlenecks, not the findings: no empty findings list."""
+    brief = {k: full[k] for k in ("schema_version", "tool", "kind", "target", "collected_at")}
+    brief["summary"] = {k: full["summary"][k] for k in ("findings", "incomplete")}
+    brief["diagnosis"] = full["diagnosis"]
+    doc = parse(render_html(brief))
+    counts = {a.find("b").text for a in doc.find_all("a", cls="count")}
+    assert counts == {str(full["summary"]["findings"][s]) for s in ("critical", "warning", "info")}
+    assert doc.by_id("b-3") is not None and not doc.find_all(cls="finding")
+    assert "No findings" not in doc.text and doc.find("h2", cls="other") is None
+    assert "The bottlenecks" in doc.by_id("findings").find("h2").text
+
+
+def test_bottleneck_score_is_drawn_relative_to_the_largest(full):
+    data = copy.deepcopy(full)
+    for b, score in zip(data["diagnosis"]["bottlenecks"], (40.0, 10.0, 20.0)):
+        b["score"] = score
+    ranked = parse(render_html(data)).find("ol", cls="ranked")
+    widths = [float(li.find("rect", cls="fill").attrs["width"]) for li in ranked.find_all("li")]
+    assert widths == [100, 25, 50]
+
+
 def test_missing_history_pieces_simply_do_not_render(full):
     for keep, present, absent in (
         ("regressions", ["Statements whose mean time grew the most"], ["Total statement time per run"]),

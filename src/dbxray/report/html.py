@@ -295,7 +295,11 @@ def _diagnosis_view(diagnosis: dict[str, Any] | None, views: list[dict[str, Any]
             "sql": fix.get("sql") or None, "expected": fix.get("expected") or "", "risk": fix.get("risk") or "",
             "confidence": b.get("confidence") or "", "confidence_level": CONFIDENCE_LEVEL.get(b.get("confidence"), 0),
             "severity": severity, "findings": own, "also": elsewhere,
+            "score": b.get("score") if isinstance(b.get("score"), int | float) else None,
         })
+    top_score = max((b["score"] for b in bottlenecks if b["score"] is not None), default=0) or 1.0
+    for b in bottlenecks:
+        b["score_frac"] = max(0.0, min(1.0, (b["score"] or 0) / top_score))
     rest = [v for v in views if v["id"] is None or v["id"] not in placed]
     view = {"summary": diagnosis.get("summary") or "", "first": bottlenecks[0] if bottlenecks else None}
     return view, bottlenecks, rest
@@ -606,10 +610,13 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
     """Everything the template shows, computed from the report dict."""
     summary = data.get("summary") or {}
     findings = data.get("findings") or []
+    listed = "findings" in data  # a diagnosis-only brief carries counts, not the findings
     counts = {s: 0 for s in SEVERITIES}
     for f in findings:
         if f.get("severity") in counts:
             counts[f["severity"]] += 1
+    if not listed:
+        counts = {s: int((summary.get("findings") or {}).get(s) or 0) for s in SEVERITIES}
     statements, statement_anchor = _statement_rows(summary.get("statements") or [])
     views = [_finding_view(f, f"f-{i}", statement_anchor) for i, f in enumerate(findings, 1)]
     diagnosis, bottlenecks, rest = _diagnosis_view(data.get("diagnosis"), views)
@@ -623,7 +630,7 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
         "page_title": f"{target['database'] or 'database'} · dbxray {kind}",
         "collected_at": data.get("collected_at") or "", "collected": when(data.get("collected_at")),
         "tool": data.get("tool") or {}, "schema_version": data.get("schema_version") or "",
-        "counts": counts, "total": len(findings),
+        "counts": counts, "total": sum(counts.values()), "listed": listed,
         "incomplete": summary.get("incomplete") or [], "notes": summary.get("notes") or [],
         "interval": summary.get("interval"), "kpis": _kpis(summary.get("database") or {}, summary.get("interval")),
         "diagnosis": diagnosis, "bottlenecks": bottlenecks,
@@ -631,7 +638,8 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
         "statements": statements, "tables": summary.get("tables") or [],
         "examined": any(s.get("rows_examined_per_call") is not None for s in statements),
         "share_chart": statement_share_chart(statements), "donut": donut(counts),
-        "checks_chart": checks_chart(findings), "history": _history_view(data.get("history")),
+        "checks_chart": checks_chart(findings),
+        "history": _history_view(data.get("history") or summary.get("history")),
         "changes": changes if isinstance(changes, dict) else None,
         "collection": _collectors(data.get("collection") or {}), "plan": _plan_view(data.get("plan")),
         "shown_per_bottleneck": SHOWN_PER_BOTTLENECK,
