@@ -402,7 +402,8 @@ def test_explain_plan_block_renders():
     doc = parse(render_html(data))
     plan = doc.by_id("plan")
     assert plan is not None and "Seq Scan on orders" in plan.find("pre", cls="tree").text
-    assert "slow.json" in doc.find("h1").text and "offline" in doc.find("h1").text
+    assert doc.find("h1").text == "slow.json" and "postgres plan, offline" in doc.find("p", cls="meta").text
+    assert "total 812 ms" in plan.find("p", cls="facts").text and doc.by_id("collection") is None
     assert "Plan nodes by self time" in charts(doc)
 
 

@@ -326,9 +326,9 @@ def _collectors(collection: dict[str, Any]) -> dict[str, Any]:
 def _target(data: dict[str, Any]) -> dict[str, str]:
     """Database, host and product line of the target, without any password."""
     t = {k: redact(v) for k, v in (data.get("target") or {}).items() if k in TARGET_KEYS and v not in (None, "")}
-    if t.get("source"):  # an offline plan file: name the file, not a server
-        t = {**t, "database": t.get("file") or t["source"], "host": "offline"}
     product = " ".join(x for x in (t.get("flavor") or t.get("engine"), t.get("server_version")) if x)
+    if t.get("source"):  # an offline plan file: name the file, not a server
+        return {"database": t.get("file") or t["source"], "host": "", "product": f"{product} plan, offline".strip()}
     host = f"{t['host']}:{t['port']}" if t.get("host") and t.get("port") else t.get("host", "")
     return {"database": t.get("database", ""), "host": host, "product": product}
 
@@ -600,7 +600,7 @@ def _plan_view(plan: dict[str, Any] | None) -> dict[str, Any] | None:
             "pct": float(n.get("self_pct") or 0), "value": pct(n.get("self_pct")) if n.get("self_pct") is not None
             else "—", "note": human_ms(n.get("self_ms")) if n.get("self_ms") is not None else ""}
            for n in plan.get("hot_nodes") or []]
-    facts = [(k.replace("_", " "), human_ms(plan[k]) if k.endswith("_ms") else num(plan[k]))
+    facts = [(k.removesuffix("_ms").replace("_", " "), human_ms(plan[k]) if k.endswith("_ms") else num(plan[k]))
              for k in ("total_ms", "planning_ms", "execution_ms", "total_cost") if plan.get(k) is not None]
     return {"facts": facts, "hot": hbars(hot, "pct", 100.0) if any(h["pct"] for h in hot) else [],
             "tree": plan.get("text_tree") or ""}
