@@ -461,11 +461,13 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def keep_screenshot(path: Path) -> None:
-    """Copy a screenshot to $DBXRAY_SCREENSHOTS when set (to look at it after the run)."""
+    """Copy a screenshot (and its page, when beside it) to $DBXRAY_SCREENSHOTS when set, to look at later."""
     target = os.environ.get("DBXRAY_SCREENSHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
+        for keep in (path, path.with_suffix(".html")):
+            if keep.exists():
+                shutil.copy(keep, Path(target) / keep.name)
 
 
 @needs_chromium

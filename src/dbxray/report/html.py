@@ -392,7 +392,8 @@ def statement_share_chart(statements: list[dict[str, Any]]) -> dict[str, Any] | 
             share = 100 * float(s.get("total_ms") or 0) / total if total else 0.0
         rows.append({"label": short(s.get("query"), 160), "title": short(s.get("query"), 400),
                      "share": float(share), "value": pct(share), "anchor": s.get("anchor"),
-                     "note": f"{human_ms(s.get('total_ms'))} · {num(s.get('calls'))} calls",
+                     "note": f"{human_ms(s.get('total_ms'))} · {num(s.get('calls'))} "
+                             f"call{'' if s.get('calls') == 1 else 's'}",
                      "tone": "critical" if float(share) >= 25 else "accent"})
     if all(s.get("share_pct") is not None for s in statements):
         rest = 100.0 - sum(float(s["share_pct"]) for s in statements[:10])
