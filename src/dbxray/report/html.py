@@ -178,6 +178,7 @@ def when(iso: Any) -> str:
 
 
 def _parse_time(iso: Any) -> dt.datetime | None:
+    """An aware datetime from ISO 8601 (UTC when no offset), or None."""
     if not iso:
         return None
     try:
@@ -188,6 +189,7 @@ def _parse_time(iso: Any) -> dt.datetime | None:
 
 
 def duration(seconds: Any) -> str:
+    """A span in seconds as people read it (days past two hours)."""
     if seconds is None:
         return "—"
     return human_ms(float(seconds) * 1000) if float(seconds) < 7200 else f"{float(seconds) / 86400:,.1f} days"
@@ -217,6 +219,7 @@ def object_parts(obj: dict[str, Any] | None) -> list[tuple[str, str]]:
 
 
 def _evidence_rows(evidence: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Evidence as (key, formatted value) rows; long or multi-line values render as blocks."""
     rows = []
     for key, value in (evidence or {}).items():
         if value is None:
@@ -230,6 +233,7 @@ def _evidence_rows(evidence: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _finding_view(f: dict[str, Any], anchor: str, statement_anchor: dict[str, str]) -> dict[str, Any]:
+    """What the template needs of one finding."""
     severity = f.get("severity") if f.get("severity") in SEVERITIES else "info"
     evidence = f.get("evidence") or {}
     query_id = (f.get("object") or {}).get("query_id")
@@ -306,6 +310,7 @@ def _diagnosis_view(diagnosis: dict[str, Any] | None, views: list[dict[str, Any]
 
 
 def _statement_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Top statements with their anchors, and query id -> anchor (findings link to their statement)."""
     out, anchors = [], {}
     for i, r in enumerate(rows, 1):
         anchor = f"q-{i}"
@@ -316,6 +321,7 @@ def _statement_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], d
 
 
 def _collectors(collection: dict[str, Any]) -> dict[str, Any]:
+    """The collection block: collectors, counts by status, failed checks, timings."""
     rows = collection.get("collectors") or []
     status = Counter(str(c.get("status")) for c in rows)
     return {"rows": rows, "status": sorted(status.items(), key=lambda kv: (kv[0] != "ok", kv[0])),
@@ -334,6 +340,7 @@ def _target(data: dict[str, Any]) -> dict[str, str]:
 
 
 def _kpis(db: dict[str, Any], interval: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The key figures under the header, each with a tone when it needs attention."""
     out = []
     if db.get("size_bytes") is not None:
         out.append({"label": "Database size", "value": human_bytes(db["size_bytes"])})
@@ -369,6 +376,7 @@ def _kpis(db: dict[str, Any], interval: dict[str, Any] | None) -> list[dict[str,
 # -- charts (geometry here, markup and escaping in templates/_charts.html.j2) -----------------------
 
 def _f(x: float) -> str:
+    """A coordinate for SVG: one decimal, no trailing zeros."""
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
@@ -540,6 +548,7 @@ def _axis_labels(times: list[dt.datetime]) -> tuple[str, str]:
 
 def _findings_bars(runs: list[dict[str, Any]], axis: tuple[str, str], width: float = 340,
                    height: float = 120) -> dict[str, Any] | None:
+    """Findings per run, stacked by severity."""
     counted = [r for r in runs if isinstance(r.get("findings"), dict)]
     if not counted:
         return None
@@ -570,6 +579,7 @@ def _findings_bars(runs: list[dict[str, Any]], axis: tuple[str, str], width: flo
 
 
 def _regressions(rows: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
+    """The statements whose mean time grew most, as bar rows."""
     rows = sorted(rows, key=lambda r: -float(r.get("ratio") or 0))[:limit]
     out = [{"label": short(r.get("query"), 160), "title": short(r.get("query"), 400), "query": r.get("query") or "",
             "query_id": r.get("query_id"), "ratio": float(r.get("ratio") or 0),
@@ -581,6 +591,7 @@ def _regressions(rows: list[dict[str, Any]], limit: int = 10) -> list[dict[str, 
 
 
 def _growth(rows: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
+    """The fastest growing tables, as bar rows (red when the size threshold is a month away or less)."""
     rows = sorted(rows, key=lambda r: -float(r.get("bytes_per_day") or 0))[:limit]
     out = []
     for r in rows:
@@ -594,6 +605,7 @@ def _growth(rows: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]
 
 
 def _plan_view(plan: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ``explain`` plan block: timings, hot nodes by self time, the text tree."""
     if not plan:
         return None
     hot = [{"label": short(f"#{n.get('node_id')} {n.get('node_type') or ''} {n.get('relation') or ''}", 56),
@@ -651,6 +663,7 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _environment():
+    """The Jinja2 environment (autoescape on, undefined names are errors), built once."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
