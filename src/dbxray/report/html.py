@@ -136,6 +136,8 @@ def richtext(text: Any) -> Markup:
 
 def _comment_start(line: str) -> int:
     """Where a ``--`` comment starts in one SQL line, outside quotes; -1 when there is none."""
+    if "--" not in line:
+        return -1
     quote = ""
     for i, ch in enumerate(line):
         if quote:
@@ -248,7 +250,8 @@ def _finding_view(f: dict[str, Any], anchor: str, statement_anchor: dict[str, st
         "sql": f.get("sql") or None,
         "ai": f.get("source") == "llm",
         "analysis": evidence.get("analysis"),
-        "evidence": _evidence_rows(evidence),
+        "raw_evidence": evidence,
+        "evidence": [],  # filled for the findings shown as cards (compact table rows do not show it)
         "statement_anchor": statement_anchor.get(str(query_id)) if query_id is not None else None,
     }
 
@@ -633,6 +636,10 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
     statements, statement_anchor = _statement_rows(summary.get("statements") or [])
     views = [_finding_view(f, f"f-{i}", statement_anchor) for i, f in enumerate(findings, 1)]
     diagnosis, bottlenecks, rest = _diagnosis_view(data.get("diagnosis"), views)
+    groups = _severity_groups(rest)
+    for view in [*(f for b in bottlenecks for f in b["findings"]), *(f for g in groups for r in g["runs"]
+                                                                     for f in r["cards"])]:
+        view["evidence"] = _evidence_rows(view["raw_evidence"])
     target = _target(data)
     kind = data.get("kind") or "report"
     title_kind = {"report": "Health report", "explain": "Plan analysis", "indexes": "Index advice"}.get(
@@ -647,7 +654,7 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
         "incomplete": summary.get("incomplete") or [], "notes": summary.get("notes") or [],
         "interval": summary.get("interval"), "kpis": _kpis(summary.get("database") or {}, summary.get("interval")),
         "diagnosis": diagnosis, "bottlenecks": bottlenecks,
-        "groups": _severity_groups(rest), "rest_count": len(rest),
+        "groups": groups, "rest_count": len(rest),
         "statements": statements, "tables": summary.get("tables") or [],
         "examined": any(s.get("rows_examined_per_call") is not None for s in statements),
         "share_chart": statement_share_chart(statements), "donut": donut(counts),
