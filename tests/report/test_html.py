@@ -321,8 +321,26 @@ def test_interval_and_changes_since_the_last_run(real):
     assert HOSTILE_TABLE in changes.find("li", cls="new").text
 
 
+def test_the_report_as_the_cli_makes_it(real):
+    """The CLI's own JSON, whatever it carries (a diagnosis once the advisor is in): every bottleneck gets a
+    section, every finding shows exactly once."""
+    doc = parse(render_html(real))
+    bottlenecks = (real.get("diagnosis") or {}).get("bottlenecks") or []
+    assert all(doc.by_id(f"b-{i}") is not None for i in range(1, len(bottlenecks) + 1))
+    assert (doc.by_id("diagnosis") is not None) == bool(real.get("diagnosis"))
+    shown = doc.find_all(cls="finding")
+    assert len(shown) == len(real["findings"])
+    if all("id" in f for f in real["findings"]):
+        assert sorted(n.attrs["data-finding-id"] for n in shown) == sorted(f["id"] for f in real["findings"])
+
+
 def test_an_old_report_renders_without_the_new_blocks(real):
     """No ids, no diagnosis, no history: one "Findings" list by severity, nothing empty around it."""
+    real = copy.deepcopy(real)
+    for key in ("diagnosis", "history"):
+        real.pop(key, None)
+    for f in real["findings"]:
+        f.pop("id", None)
     doc = parse(render_html(real))
     assert doc.by_id("diagnosis") is None and doc.by_id("trends") is None
     heading = doc.by_id("findings").find("h2")
