@@ -31,6 +31,15 @@ if is_root && command -v apt-get >/dev/null 2>&1; then
             dpkg -s "$pkg" >/dev/null 2>&1 || apt-get install -y -qq "$pkg" >/dev/null 2>&1 || log "could not install $pkg (optional)"
         done
     fi
+    # Chromium (Debian's package, /usr/bin/chromium): the HTML report's tests open it in a real headless
+    # browser (tests/report/test_html.py); optional, those tests skip with a reason without it
+    if [ ! -x /usr/bin/chromium ]; then
+        log "installing chromium"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq chromium >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
+            || log "could not install chromium (optional: the HTML report's browser tests will skip)"
+    fi
 elif ! is_root; then
     log "not root: skipping system packages (PostgreSQL and MariaDB server binaries must already be installed)"
 fi

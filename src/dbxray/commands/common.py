@@ -15,6 +15,7 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 class Severity(StrEnum):
@@ -27,7 +28,8 @@ DSN_HELP = ("Connection string: postgresql://…, mysql://… or mariadb://…. 
             "then the libpq environment (PGHOST, PGUSER, …, ~/.pgpass).")
 
 DsnOption = typer.Option(None, "--dsn", "-d", help=DSN_HELP, show_default=False)
-FormatOption = typer.Option(Format.text, "--format", "-f", help="Output format.")
+FormatOption = typer.Option(Format.text, "--format", "-f",
+                            help="Output format (html: one self-contained page, e.g. -o report.html).")
 OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout.",
                             dir_okay=False)
 FailOnOption = typer.Option(None, "--fail-on",

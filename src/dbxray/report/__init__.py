@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "html")
 
 
 def render(report, fmt: str, color: bool | None = None, width: int | None = None,
@@ -19,6 +19,10 @@ def render(report, fmt: str, color: bool | None = None, width: int | None = None
         from dbxray.report.markdown import render_markdown
 
         return render_markdown(report)
+    if fmt == "html":
+        from dbxray.report.html import render_html
+
+        return render_html(report.to_dict())
     if fmt == "text":
         from dbxray.report.text import render_text
 

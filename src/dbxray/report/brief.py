@@ -14,6 +14,10 @@ def render_brief(report: Any, fmt: str, color: bool | None = None, width: int | 
     brief["diagnosis"] = data.get("diagnosis") or {"summary": "", "bottlenecks": []}
     if fmt == "json":
         return json.dumps(brief, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        from dbxray.report.html import render_html
+
+        return render_html(brief)
     t = data["target"]
     where = f"{t.get('database', '')}@{t.get('host', '')} ({t.get('flavor') or t.get('engine')})"
     if fmt == "markdown":
