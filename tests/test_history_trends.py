@@ -60,6 +60,14 @@ def test_a_statement_that_regressed_after_its_index_was_dropped(shop):
     assert e["calls_before"] == 60 and e["calls_after"] == 60  # the previous interval, not everything since reset
     assert "→" in e["before"] and "customer_id" in e["query"]
     assert any(reg["id"] in b["finding_ids"] for b in third["diagnosis"]["bottlenecks"])
+    # the history block the HTML report charts: every run of this target, and the regression
+    runs = third["history"]["runs"]
+    assert len(runs) == 3 and all(r["findings"] is not None for r in runs)
+    assert runs[1]["total_ms"] > 0 and runs[1]["calls_per_s"] > 0 and runs[2]["total_ms"] > runs[1]["total_ms"]
+    assert [r["query_id"] for r in third["history"]["regressions"]] == [reg["object"]["query_id"]]
+    html = subprocess.run([DBXRAY, "report", "--format", "html", "--history", store, "--config", str(config),
+                           "--dsn", pg.dsn(name)], capture_output=True, text=True, timeout=300)
+    assert html.returncode in (0, 4) and '<section id="trends"' in html.stdout and "4 runs" in html.stdout
 
 
 def test_a_new_heavy_statement_is_named(shop):

@@ -85,6 +85,7 @@ def report(
             snap.save(save)
         if store:
             _record_history(store, snap, rep, previous, cfg)
+            rep.extra["history"] = _trends(store, snap, rep, parse_target(dsn).port if not snapshot else None)
             if keep_days:
                 store.prune(keep_days)
     color = fmt == Format.text and output is None and sys.stdout.isatty()
@@ -122,3 +123,22 @@ def _record_history(store, snap, rep, previous, cfg) -> None:
     snap.meta["report_findings"] = [f.to_dict() for f in rep.findings]
     key, label = snapshot_target(snap)
     store.save_run(key, label, snap.collected_at, snap.to_bytes(), run_summary(rep))
+
+
+def _trends(store, snap, rep, port, limit: int = 90) -> dict:
+    """The ``history`` block (HTML trend charts): this target's runs, the regressions and growth found."""
+    from dbxray.store import snapshot_target
+
+    key = snapshot_target(snap, port=port)[0]
+    runs = []
+    for run in reversed(store.runs(target=key, limit=limit)):
+        workload = (run.summary or {}).get("workload") or {}
+        runs.append({"collected_at": run.collected_at.isoformat(), "total_ms": workload.get("total_ms"),
+                     "calls_per_s": workload.get("calls_per_s"), "findings": run.counts})
+    regressions = [{"query_id": f.object.get("query_id"), "query": f.evidence.get("query"),
+                    **{k: f.evidence.get(k) for k in ("mean_ms_before", "mean_ms_after", "ratio")}}
+                   for f in rep.findings if f.check == "regression" and f.evidence.get("ratio")]
+    growth = [{"schema": f.object.get("schema"), "table": f.object.get("table"),
+               "bytes_per_day": f.evidence.get("bytes_per_day"), "days_to_threshold": f.evidence.get("days_left")}
+              for f in rep.findings if f.check == "growth"]
+    return {"runs": runs, "regressions": regressions, "table_growth": growth}

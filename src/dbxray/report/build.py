@@ -88,6 +88,11 @@ def build_report(snapshot: Any, checked: Any, config: Any, findings: list[Findin
     interval = seen.meta.get("interval")
     if interval:
         summary["interval"] = interval
+    if len(stmts):  # the whole workload in one line: what the history charts plot run after run
+        calls, total = float(stmts["calls"].sum()), float(stmts["total_ms"].sum())
+        seconds = (interval or {}).get("seconds")
+        summary["workload"] = {"statements": len(stmts), "calls": int(calls), "total_ms": round(total, 1),
+                               "seconds": seconds, "calls_per_s": round(calls / seconds, 2) if seconds else None}
     report = Report(
         kind="report",
         target=target_of(snapshot),

@@ -77,6 +77,9 @@ def int_id(run_id: Any) -> int:
 def run_summary(report: Any) -> dict[str, Any]:
     """The small summary worth keeping per run: counts by severity, why it was partial, what changed."""
     out: dict[str, Any] = {"findings": report.counts()}
+    workload = report.summary.get("workload") if getattr(report, "summary", None) else None
+    if workload:
+        out["workload"] = workload
     if getattr(report, "incomplete", None):
         out["incomplete"] = list(report.incomplete)
     changes = report.summary.get("changes") if getattr(report, "summary", None) else None
