@@ -20,9 +20,7 @@ def index_advice(session: Any, queries: list[str], config: Any, verify: bool, pr
     advice = advise(session, snap, queries, config=config)
     notes: list[str] = []
     if verify and advice.findings:
-        from dbxray.engines.postgres.advisor.verify import verify_findings
-
-        from dbxray.engines.postgres.advisor.verify import hide_sample_values
+        from dbxray.engines.postgres.advisor.verify import hide_sample_values, verify_findings
 
         verify_findings(session, advice.findings, advice.helped)
         if not show_values:
