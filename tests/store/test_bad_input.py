@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from dbxray.sandbox import free_port
+from dbxray.demo.sandbox import free_port
 
 from dbxray.errors import BadInput, ConnectionFailed, DbxrayError
 from dbxray.store import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dbxray.report.model import Report
+from dbxray.report.build import Report
 
 from dbxray import __version__
 from dbxray.findings import Finding
