@@ -272,9 +272,14 @@ class _Shop:
 
 
 def run_workload(dsn: str, seconds: float = 8.0, web_clients: int = 2, seed_value: int = 7) -> WorkloadStats:
-    """Play the shop's traffic for ``seconds``: web shoppers plus one back-office report client."""
+    """Play the shop's traffic for ``seconds``: web shoppers plus one back-office report client.
+
+    The clients are threads that never receive signals (:func:`worker_thread`): Ctrl-C always reaches
+    the main thread, which waits in short steps, so it stops the workload at once (the clients see
+    ``stop`` and end) and raises KeyboardInterrupt to the caller."""
     stats = WorkloadStats()
     lock = threading.Lock()
+    stop = threading.Event()
     deadline = time.monotonic() + seconds
     started = time.monotonic()
 
@@ -282,26 +287,46 @@ def run_workload(dsn: str, seconds: float = 8.0, web_clients: int = 2, seed_valu
         shop = None
         try:
             shop = _Shop(dsn, name, random.Random(seed_value * 100 + index), stats, lock)
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not stop.is_set():
                 getattr(shop, step)()
                 if step == "reports":
-                    time.sleep(0.3)
+                    stop.wait(0.3)
         except Exception as exc:  # recorded, so the caller can tell a broken workload from a quiet one
-            with lock:
-                stats.errors.append(f"{name}: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}")
+            if not stop.is_set():
+                with lock:
+                    stats.errors.append(f"{name}: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}")
         finally:
             if shop:
                 shop.close()
 
-    threads = [threading.Thread(target=client, args=(f"shop-web-{i + 1}", i, "visit"), daemon=True)
-               for i in range(web_clients)]
-    threads.append(threading.Thread(target=client, args=("shop-backoffice", web_clients, "reports"), daemon=True))
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(seconds + 60)
+    threads = [worker_thread(client, f"shop-web-{i + 1}", i, "visit") for i in range(web_clients)]
+    threads.append(worker_thread(client, "shop-backoffice", web_clients, "reports"))
+    try:
+        for th in threads:
+            th.start()
+        limit = time.monotonic() + seconds + 60
+        while any(th.is_alive() for th in threads) and time.monotonic() < limit:
+            for th in threads:
+                th.join(0.1)
+    except BaseException:
+        stop.set()  # interrupted: the clients end their current statement and close
+        raise
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def worker_thread(target: Callable[..., Any], *args: Any) -> threading.Thread:
+    """A daemon thread with SIGINT, SIGTERM and SIGHUP blocked: the kernel then delivers them to the main
+    thread, the only one where Python can act on them (a signal that lands on a worker thread waits
+    until the main thread next runs Python code, which can be the end of a long join)."""
+    import signal
+
+    def run() -> None:
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+        target(*args)
+
+    return threading.Thread(target=run, name=str(args[0]) if args else None, daemon=True)
 
 
 def _int8(value: int) -> Any:
@@ -360,7 +385,7 @@ def incidents(dsn: str, order_id: int = 1001, wait_timeout: float = 10.0) -> Ite
             with contextlib.suppress(psycopg.Error):
                 checkout.execute("UPDATE payments SET status = %s WHERE order_id = %s", ("captured", _int8(order_id)))
 
-        waiter_thread = threading.Thread(target=wait_for_lock, daemon=True)
+        waiter_thread = worker_thread(wait_for_lock)
         waiter_thread.start()
         _wait_until_blocked(dsn, info.waiter_pid, wait_timeout)
         yield info
