@@ -120,7 +120,7 @@ def demo(
         shop.seed(dsn, progress=lambda name: _say(f"seeding the shop: {name}"))
         _say(f"seeded in {time.monotonic() - t0:.1f} s")
         _say(f"running the shop's workload for {seconds:g} s (2 web clients, 1 back office)")
-        stats = shop.run_workload(dsn, seconds)
+        stats = shop.run_workload(dsn, seconds, min_calls=shop.MIN_CALLS)
         if stats.errors:
             raise DbxrayError("demo workload failed: " + "; ".join(stats.errors[:3]))
         _say(f"{stats.statements:,} statements run")

@@ -271,8 +271,18 @@ class _Shop:
             self.conn.close()
 
 
-def run_workload(dsn: str, seconds: float = 8.0, web_clients: int = 2, seed_value: int = 7) -> WorkloadStats:
+# What the report needs to see, whatever the machine's speed: the slow pages at least as often as the
+# slow_query check's min_calls (100; order_detail counts 3 statements per page view)
+MIN_CALLS = {"order_history": 120, "order_detail": 3 * 120}
+
+
+def run_workload(dsn: str, seconds: float = 8.0, web_clients: int = 2, seed_value: int = 7,
+                 min_calls: dict[str, int] | None = None, max_extra_s: float = 120.0) -> WorkloadStats:
     """Play the shop's traffic for ``seconds``: web shoppers plus one back-office report client.
+
+    ``min_calls`` (scenario -> statements) keeps the traffic going past ``seconds`` until each scenario
+    has run that often (at most ``max_extra_s`` more): on a loaded machine a fixed time alone would
+    leave the planted slow pages under the slow_query check's call count.
 
     The clients are threads that never receive signals (:func:`worker_thread`): Ctrl-C always reaches
     the main thread, which waits in short steps, so it stops the workload at once (the clients see
@@ -281,13 +291,17 @@ def run_workload(dsn: str, seconds: float = 8.0, web_clients: int = 2, seed_valu
     lock = threading.Lock()
     stop = threading.Event()
     deadline = time.monotonic() + seconds
+    hard = deadline + (max_extra_s if min_calls else 0.0)
     started = time.monotonic()
+
+    def short() -> bool:
+        return bool(min_calls) and any(stats.calls[k] < v for k, v in (min_calls or {}).items())
 
     def client(name: str, index: int, step: str) -> None:
         shop = None
         try:
             shop = _Shop(dsn, name, random.Random(seed_value * 100 + index), stats, lock)
-            while time.monotonic() < deadline and not stop.is_set():
+            while not stop.is_set() and (time.monotonic() < deadline or (short() and time.monotonic() < hard)):
                 getattr(shop, step)()
                 if step == "reports":
                     stop.wait(0.3)
@@ -304,7 +318,7 @@ def run_workload(dsn: str, seconds: float = 8.0, web_clients: int = 2, seed_valu
     try:
         for th in threads:
             th.start()
-        limit = time.monotonic() + seconds + 60
+        limit = hard + 60
         while any(th.is_alive() for th in threads) and time.monotonic() < limit:
             for th in threads:
                 th.join(0.1)
