@@ -212,6 +212,10 @@ def run_collectors(
         if isinstance(spec, str):
             snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
             continue
+        if snap.meta.get("connection_lost"):
+            snap.collectors.append(CollectorRun(metric, "error", 0.0, "not run: the connection was lost",
+                                                source=spec.path.name))
+            continue
         _run_one(session, spec, snap, progress, engine, raw_queries)
     snap.duration_ms = (time.monotonic() - started) * 1000
     snap.meta["extensions"] = ctx.extensions or {}
@@ -233,6 +237,8 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
             detail = f"{detail} (needs {spec.privileges})"
         snap.collectors.append(CollectorRun(spec.metric, status, (time.monotonic() - t0) * 1000, detail,
                                             source=spec.path.name))
+        if session.lost() and not snap.meta.get("connection_lost"):
+            snap.meta["connection_lost"] = {"during": spec.metric, "detail": detail}
         return
     frame = pd.DataFrame.from_records(rows, columns=cols)
     if spec.normalize and not raw_queries:

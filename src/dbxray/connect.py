@@ -117,6 +117,15 @@ class Session:
         _, rows = self.query(sql, params)
         return rows[0][0] if rows else None
 
+    def lost(self) -> bool:
+        """Whether the connection is gone (session terminated, server restarted or down): nothing more
+        can run on it, so the collection stops instead of failing once per collector."""
+        conn = self.conn
+        if getattr(conn, "closed", False) or getattr(conn, "broken", False):  # psycopg
+            return True
+        is_open = getattr(conn, "open", None)  # PyMySQL
+        return is_open is False
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.close()

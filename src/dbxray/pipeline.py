@@ -59,6 +59,8 @@ def live_analysis(session: Session, snapshot: Snapshot, checked: Checked, config
     """What needs the open session: the engine's plans of the top statements and proven index advice."""
     from dbxray import engine
 
+    if snapshot.meta.get("connection_lost") or session.lost():
+        return None  # nothing can run on a lost connection; the report already says it is incomplete
     live = engine.of(session).live_analysis(session, snapshot, checked.findings, config)
     return live
 
