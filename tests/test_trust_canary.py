@@ -122,7 +122,7 @@ def _quietly(conn, sql: str) -> None:
 
 
 def test_report_in_every_format_and_file(leaky, tmp_path):
-    pg, name, dsn = leaky
+    _pg, _name, dsn = leaky
     store = f"sqlite:///{tmp_path / 'history.db'}"
     outputs = {}
     for fmt in ("text", "json", "markdown"):
@@ -156,7 +156,7 @@ def test_report_in_every_format_and_file(leaky, tmp_path):
 
 def test_raw_queries_is_the_opt_in_that_shows_them(leaky):
     """Positive control: the literal was there to leak; --raw-queries keeps it (documented as such)."""
-    pg, name, dsn = leaky
+    _pg, _name, dsn = leaky
     result = run("report", "--format", "json", "--raw-queries", "--dsn", dsn, debug_logs=False)
     assert LITERAL in result.stdout
     assert "--raw-queries" in " ".join(json.loads(result.stdout)["summary"]["notes"])
@@ -164,7 +164,7 @@ def test_raw_queries_is_the_opt_in_that_shows_them(leaky):
 
 
 def test_indexes_verify_hides_table_values_unless_asked(leaky):
-    pg, name, dsn = leaky
+    _pg, _name, dsn = leaky
     query = "SELECT id FROM accounts WHERE email = $1"
     hidden = run("indexes", "--verify", "--no-progress", "--format", "json", "--dsn", dsn, "-q", query)
     assert hidden.returncode == 0, hidden.stderr[-2000:]
