@@ -143,7 +143,6 @@ def legacy_directory(path: Path, runs: int, repeat: int) -> dict:
     """A directory filled by the old ``--history DIR`` (no sidecars): the first listing reads
     every snapshot once to build the index; the following ones read the index."""
     from dbxray.report.history import snapshot_path
-
     from dbxray.store import open_store
 
     snap = realistic_snapshot()

@@ -6,13 +6,22 @@
 # The local server was started with
 #   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
 # so it is stopped cleanly with mariadb-admin and started again the same way.
-# Needs root (writes /etc/mysql). Env: DBXRAY_MARIADB_CNF_DIR to write elsewhere (tests).
+# Needs root (writes /etc/mysql). The tests run it only against a throwaway MariaDB of their own,
+# through these variables (defaults: the machine's server):
+#   DBXRAY_MARIADB_CNF_DIR   where the config file goes        (/etc/mysql/mariadb.conf.d)
+#   DBXRAY_MARIADB_MY_CNF    the main config file              (/etc/mysql/my.cnf)
+#   DBXRAY_MARIADB_SOCKET    the server's socket                (the client's default)
+#   DBXRAY_MARIADB_PID_FILE  the server's pid file              (/run/mysqld/mysqld.pid)
+#   DBXRAY_MARIADB_START     a shell command that starts it     (start-stop-daemon … mariadbd)
 set -eu
 
 CNF_DIR="${DBXRAY_MARIADB_CNF_DIR:-/etc/mysql/mariadb.conf.d}"
 CNF="$CNF_DIR/90-dbxray-performance-schema.cnf"
-MY_CNF=/etc/mysql/my.cnf
-ADMIN="mariadb-admin --protocol=socket -uroot"
+MY_CNF="${DBXRAY_MARIADB_MY_CNF:-/etc/mysql/my.cnf}"
+PID_FILE="${DBXRAY_MARIADB_PID_FILE:-/run/mysqld/mysqld.pid}"
+SOCKET_OPT="${DBXRAY_MARIADB_SOCKET:+--socket=$DBXRAY_MARIADB_SOCKET}"
+ADMIN="mariadb-admin --protocol=socket $SOCKET_OPT -uroot"
+CLIENT="mariadb --protocol=socket $SOCKET_OPT -uroot"
 
 mkdir -p "$CNF_DIR"
 cat > "$CNF.tmp" <<'CONF'
@@ -39,7 +48,7 @@ fi
 
 running=0
 if $ADMIN ping >/dev/null 2>&1; then running=1; fi
-current=$(mariadb --protocol=socket -uroot -N -B -e 'SELECT @@performance_schema' 2>/dev/null || echo "")
+current=$($CLIENT -N -B -e 'SELECT @@performance_schema' 2>/dev/null || echo "")
 if [ "$running" = 1 ] && [ "$current" = 1 ] && [ "$changed" = 0 ]; then
     echo "ci-mariadb: performance_schema already ON, nothing to do"
     exit 0
@@ -47,7 +56,7 @@ fi
 
 if [ "$running" = 1 ]; then
     echo "ci-mariadb: stopping MariaDB"
-    pid=$(cat /run/mysqld/mysqld.pid 2>/dev/null || true)
+    pid=$(cat "$PID_FILE" 2>/dev/null || true)
     $ADMIN shutdown
     i=0
     # wait for this server only (throwaway test servers may run mariadbd too)
@@ -59,8 +68,12 @@ if [ "$running" = 1 ]; then
 fi
 
 echo "ci-mariadb: starting MariaDB"
-mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
-start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+if [ -n "${DBXRAY_MARIADB_START:-}" ]; then
+    sh -c "$DBXRAY_MARIADB_START"
+else
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+fi
 i=0
 until $ADMIN ping >/dev/null 2>&1; do
     i=$((i + 1))
@@ -70,6 +83,6 @@ until $ADMIN ping >/dev/null 2>&1; do
     fi
     sleep 0.1
 done
-state=$(mariadb --protocol=socket -uroot -N -B -e 'SELECT @@performance_schema')
+state=$($CLIENT -N -B -e 'SELECT @@performance_schema')
 if [ "$state" != 1 ]; then echo "ci-mariadb: performance_schema is still OFF" >&2; exit 1; fi
 echo "ci-mariadb: MariaDB is up with performance_schema ON"

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -189,26 +188,7 @@ def test_keep_leaves_a_working_server_and_says_how_to_stop_it():
             _kill_postmaster(root)
 
 
-@needs_pg
-def test_ctrl_c_cleans_up():
-    proc = subprocess.Popen([DBXRAY, "demo", "--format", "json", "--seconds", "60"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    seen = ""
-    deadline = time.monotonic() + 120
-    while "running the shop's workload" not in seen and time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen += line
-    port, root = _server_of(seen)
-    time.sleep(1)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert "interrupted" in err and "Traceback" not in err
-    assert out == ""
-    assert not root.exists()
-    assert not _port_open(port)
+# Ctrl-C at several points of the demo, under load: tests/test_trust_interrupts.py
 
 
 def test_without_postgres_binaries_one_line_and_exit_2():

@@ -210,21 +210,15 @@ def test_mariadb_service_has_performance_schema_and_its_seed(compose):
     assert env["DATABASE_URL"].startswith("mariadb://") and env["DATABASE_URL"].endswith("/shop")
 
 
-def test_mariadb_seed_and_traffic_run_and_dbxray_finds_the_planted_problems():
-    """The seed the container runs at first start, run for real on the local MariaDB, then the report."""
-    pymysql = pytest.importorskip("pymysql")
-    try:
-        admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True,
-                                client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
-    except pymysql.err.OperationalError:
-        pytest.skip("no MariaDB on 127.0.0.1:3306")
-    db = f"dbxray_docker_seed_{os.getpid()}"
+def test_mariadb_seed_and_traffic_run_and_dbxray_finds_the_planted_problems(my):
+    """The seed the container runs at first start, run for real on the suite's throwaway MariaDB, then the
+    report."""
+    db = my.new_database("docker_seed")
+    admin = my.admin(db)
     try:
         with admin.cursor() as cur:
             # a full digest table (performance_schema_digests_size) would leave the new statements uncounted
             cur.execute("TRUNCATE TABLE performance_schema.events_statements_summary_by_digest")
-            cur.execute(f"CREATE DATABASE `{db}`")
-            cur.execute(f"USE `{db}`")
             cur.execute(MARIADB_SEED.read_text())
             while cur.nextset():
                 pass
@@ -236,7 +230,7 @@ def test_mariadb_seed_and_traffic_run_and_dbxray_finds_the_planted_problems():
                     cur.execute(statement)
                     cur.fetchall()
         result = subprocess.run([str(Path(sys.executable).with_name("dbxray")), "report", "--format", "json",
-                                 "--allow-partial", "--dsn", f"mariadb://root@127.0.0.1:3306/{db}"],
+                                 "--allow-partial", "--dsn", my.dsn(db, scheme="mariadb")],
                                 capture_output=True, text=True, timeout=180)
         assert result.returncode == 0, result.stderr
         found = {(f["check"], f["object"].get("table"), f["object"].get("index"))

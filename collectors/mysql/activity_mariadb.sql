@@ -4,6 +4,7 @@
 -- flavor: mariadb
 -- privileges: PROCESS to see other accounts' sessions (without it: only this account's own)
 -- order: 30
+-- normalize: query
 SELECT p.ID AS pid,
        p.USER AS user,
        p.HOST AS client,

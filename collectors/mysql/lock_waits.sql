@@ -3,6 +3,7 @@
 -- about: sessions and statements, the locked table and index (MariaDB and MySQL 5.7: INNODB_LOCK_WAITS)
 -- privileges: PROCESS
 -- order: 32
+-- normalize: waiting_query, blocking_query
 SELECT w.requesting_trx_id AS waiting_trx_id,
        rt.trx_mysql_thread_id AS waiting_pid,
        LEFT(rt.trx_query, 2000) AS waiting_query,

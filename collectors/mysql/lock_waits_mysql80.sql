@@ -5,6 +5,7 @@
 -- min_server: 80000
 -- privileges: PROCESS (INNODB_TRX) and SELECT on performance_schema
 -- order: 32
+-- normalize: waiting_query, blocking_query
 SELECT w.REQUESTING_ENGINE_TRANSACTION_ID AS waiting_trx_id,
        rt.trx_mysql_thread_id AS waiting_pid,
        LEFT(rt.trx_query, 2000) AS waiting_query,

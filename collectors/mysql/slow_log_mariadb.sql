@@ -5,6 +5,7 @@
 -- flavor: mariadb
 -- privileges: SELECT on mysql.slow_log
 -- order: 11
+-- normalize: query
 SELECT MD5(fp) AS queryid,
        LEFT(fp, 1024) AS query,
        db AS `schema`,

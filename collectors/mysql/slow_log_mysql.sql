@@ -6,6 +6,7 @@
 -- min_server: 80004
 -- privileges: SELECT on mysql.slow_log
 -- order: 11
+-- normalize: query
 SELECT MD5(fp) AS queryid,
        LEFT(fp, 1024) AS query,
        db AS `schema`,

@@ -5,6 +5,7 @@
 -- flavor: mariadb
 -- privileges: SELECT on performance_schema (performance_schema=ON in the server config)
 -- order: 10
+-- normalize: query
 SELECT DIGEST AS queryid,
        DIGEST_TEXT AS query,
        SCHEMA_NAME AS `schema`,

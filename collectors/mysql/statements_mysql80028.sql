@@ -5,6 +5,7 @@
 -- min_server: 80028
 -- privileges: SELECT on performance_schema
 -- order: 10
+-- normalize: query
 SELECT DIGEST AS queryid,
        DIGEST_TEXT AS query,
        SCHEMA_NAME AS `schema`,

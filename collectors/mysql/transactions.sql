@@ -3,6 +3,7 @@
 -- about: and what their session is doing now (Sleep = idle in transaction)
 -- privileges: PROCESS
 -- order: 31
+-- normalize: query
 SELECT t.trx_id AS trx_id,
        t.trx_state AS state,
        t.trx_started AS started_at,

@@ -2,6 +2,7 @@
 -- about: sessions of the whole server (ours excluded): state, ages, wait events, and who blocks them
 -- privileges: pg_read_all_stats (in pg_monitor) to see other roles' queries
 -- order: 30
+-- normalize: query
 SELECT a.pid,
        a.datname AS database,
        a.datname = current_database() AS in_this_database,

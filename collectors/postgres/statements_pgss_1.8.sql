@@ -3,6 +3,7 @@
 -- extension: pg_stat_statements >= 1.8
 -- privileges: pg_read_all_stats (in pg_monitor) to see the text of other roles' statements
 -- order: 10
+-- normalize: query
 SELECT s.queryid::text AS queryid,
        r.rolname AS role,
        true AS toplevel,

@@ -3,6 +3,7 @@
 -- extension: pg_stat_statements >= 1.9
 -- privileges: pg_read_all_stats (in pg_monitor) to see the text of other roles' statements
 -- order: 10
+-- normalize: query
 SELECT s.queryid::text AS queryid,
        r.rolname AS role,
        s.toplevel AS toplevel,

@@ -47,8 +47,37 @@ app.command("history")(history_cmd.history)
 app.command("diff")(diff_cmd.diff)
 
 
+_STOPPED_BY: list[int] = []
+
+
+def install_signal_handlers() -> None:
+    """Ctrl-C, SIGTERM and SIGHUP stop dbxray promptly and cleanly, at any moment of any command.
+
+    Each becomes a KeyboardInterrupt in the main thread, so every ``with``/``finally`` runs: sessions
+    closed (the server rolls back whatever was open, and with the session go its prepared statements
+    and HypoPG's hypothetical indexes), ``--verify``'s transaction rolled back, the demo's throwaway
+    server removed; then exit 128 + the signal (130 for Ctrl-C). SIGINT is installed even when
+    dbxray was started with it ignored (a background job of a non-interactive shell, some CI
+    runners): otherwise Ctrl-C would be silently ignored. A SIGHUP ignored on purpose (``nohup``)
+    stays ignored."""
+    import signal
+
+    def stop(signum, frame):
+        _STOPPED_BY.append(signum)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            if sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN:
+                continue
+            signal.signal(sig, stop)
+        except (ValueError, OSError):  # not the main thread (embedded), or unsupported here
+            pass
+
+
 def main() -> None:
     """Console entry point: every user-facing error is one line on stderr and a non-zero exit."""
+    install_signal_handlers()
     try:
         app()
     except DbxrayError as exc:
@@ -57,8 +86,11 @@ def main() -> None:
         typer.echo(f"dbxray: error: {redact(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        typer.echo("dbxray: interrupted", err=True)
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as exc:  # typer turns a KeyboardInterrupt into a silent exit 130
+        if exc.code == 130 and (_STOPPED_BY or _caused_by_interrupt(exc)):
+            _interrupted()
+        raise
     except Exception as exc:  # never a traceback for the user unless asked for
         if os.environ.get("DBXRAY_DEBUG"):
             raise
@@ -67,6 +99,34 @@ def main() -> None:
         typer.echo(f"dbxray: internal error: {exc.__class__.__name__}: {redact(str(exc))} "
                    "(set DBXRAY_DEBUG=1 for the traceback)", err=True)
         sys.exit(3)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _interrupted() -> None:
+    """One line, then exit 128 + the signal (130 for Ctrl-C, 143 for SIGTERM)."""
+    _ignore_further_signals()
+    typer.echo("dbxray: interrupted", err=True)
+    sys.exit(128 + (_STOPPED_BY[0] if _STOPPED_BY else 2))
+
+
+def _ignore_further_signals() -> None:
+    """A second Ctrl-C while dbxray is already exiting must not turn into a traceback."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except (ValueError, OSError):
+            pass
 
 
 if __name__ == "__main__":

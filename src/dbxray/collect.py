@@ -2,7 +2,9 @@
 
 Each collector is a SQL file under ``collectors/<engine>/`` whose header says what it
 needs (``-- metric:``, ``-- min_server:``, ``-- extension:``, ``-- flavor:``,
-``-- privileges:``, ``-- about:``). Several files may serve one metric; as in pgwatch, the
+``-- privileges:``, ``-- about:``) and which of its columns carry statement text (``-- normalize:``:
+their literals become placeholders as soon as the rows arrive, unless ``raw_queries``).
+Several files may serve one metric; as in pgwatch, the
 runner picks the newest variant the server satisfies. Every collector is timed, and one
 failure never stops the others.
 """
@@ -50,6 +52,7 @@ class CollectorSpec:
     about: str = ""
     order: int = 50
     needs: str = ""  # "superuser": skipped, with a note, for other roles
+    normalize: tuple[str, ...] = ()  # columns with statement text: literals become placeholders
     headers: dict = field(default_factory=dict, compare=False, hash=False)
 
     def reason_not_applicable(self, ctx: ServerContext) -> str | None:
@@ -132,6 +135,7 @@ def parse_spec(path: Path) -> CollectorSpec:
         about=headers.get("about", ""),
         order=int(headers.get("order", 50)),
         needs=headers.get("needs", ""),
+        normalize=tuple(c.strip() for c in headers.get("normalize", "").split(",") if c.strip()),
         headers=headers,
     )
 
@@ -161,8 +165,12 @@ def run_collectors(
     session: Session,
     only: set[str] | None = None,
     progress: ProgressFn | None = None,
+    raw_queries: bool = False,
 ) -> Snapshot:
-    """Run every applicable collector on an open session and return the Snapshot."""
+    """Run every applicable collector on an open session and return the Snapshot.
+
+    Statement text (the columns each collector names in ``-- normalize:``) is normalized by the
+    engine (literals -> placeholders) as it arrives; ``raw_queries`` keeps it as the server gave it."""
     from dbxray import engine as engines
 
     started = time.monotonic()
@@ -177,6 +185,8 @@ def run_collectors(
         collected_at=dt.datetime.now(dt.UTC),
         meta={"flavor": ctx.flavor},
     )
+    if raw_queries:
+        snap.meta["raw_queries"] = True  # the opt-in is recorded with what it kept
     specs = load_specs(session.engine)
     # extensions and server first: the other collectors' variants depend on what is installed
     # and on who we are
@@ -185,7 +195,7 @@ def run_collectors(
         if isinstance(spec, str):
             snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
         else:
-            _run_one(session, spec, snap, progress, engine)
+            _run_one(session, spec, snap, progress, engine, raw_queries)
     if snap.has("extensions"):
         ext = snap["extensions"]
         ctx.extensions = dict(zip(ext["name"], ext["version"])) if not ext.empty else {}
@@ -202,14 +212,18 @@ def run_collectors(
         if isinstance(spec, str):
             snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
             continue
-        _run_one(session, spec, snap, progress, engine)
+        if snap.meta.get("connection_lost"):
+            snap.collectors.append(CollectorRun(metric, "error", 0.0, "not run: the connection was lost",
+                                                source=spec.path.name))
+            continue
+        _run_one(session, spec, snap, progress, engine, raw_queries)
     snap.duration_ms = (time.monotonic() - started) * 1000
     snap.meta["extensions"] = ctx.extensions or {}
     return snap
 
 
 def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: ProgressFn | None,
-             engine: Any) -> None:
+             engine: Any, raw_queries: bool = False) -> None:
     import pandas as pd
 
     if progress:
@@ -223,7 +237,14 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
             detail = f"{detail} (needs {spec.privileges})"
         snap.collectors.append(CollectorRun(spec.metric, status, (time.monotonic() - t0) * 1000, detail,
                                             source=spec.path.name))
+        if session.lost() and not snap.meta.get("connection_lost"):
+            snap.meta["connection_lost"] = {"during": spec.metric, "detail": detail}
         return
-    snap.frames[spec.metric] = pd.DataFrame.from_records(rows, columns=cols)
+    frame = pd.DataFrame.from_records(rows, columns=cols)
+    if spec.normalize and not raw_queries:
+        from dbxray.sqltext import normalize_frame, safe_normalize
+
+        normalize_frame(frame, spec.normalize, lambda text: safe_normalize(engine.normalize_sql, text, engine.name))
+    snap.frames[spec.metric] = frame
     snap.collectors.append(CollectorRun(spec.metric, "ok", (time.monotonic() - t0) * 1000, "", len(rows),
                                         source=spec.path.name))

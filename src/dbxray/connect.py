@@ -56,13 +56,43 @@ class Target:
         return f"{scheme}://{user}{self.host}{port}/{self.database}"
 
 
+def dsn_passwords(dsn: str) -> list[str]:
+    """The password of a DSN however malformed (spaces, '@' or '/' in it, bad escapes), as written and
+    percent-decoded: what an error message quoting the DSN must not show."""
+    from urllib.parse import unquote
+
+    found = []
+    if "://" in dsn:
+        rest = dsn.split("://", 1)[1]
+        if "@" in rest:
+            userinfo = rest.rsplit("@", 1)[0]
+            if ":" in userinfo:
+                found.append(userinfo.split(":", 1)[1])
+    for m in re.finditer(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn, flags=re.IGNORECASE):
+        value = m.group(1)
+        found.append(value[1:-1] if value.startswith("'") and value.endswith("'") and len(value) > 1 else value)
+    out = []
+    for pw in found:
+        for variant in (pw, unquote(pw)):
+            if variant and variant not in out:
+                out.append(variant)
+    return out
+
+
 def redact(text: str, *secrets: str | None) -> str:
-    """Remove passwords from any text: URL userinfo, key=value pairs and known secrets."""
+    """Remove passwords from any text: URL userinfo, key=value pairs and known secrets (a secret that is a
+    whole DSN stands for its password, however malformed the DSN)."""
+    expanded: list[str] = []
+    for secret in secrets:
+        if not secret:
+            continue
+        if "://" in secret or "password" in secret.lower():
+            expanded.extend(dsn_passwords(secret))
+        expanded.append(secret)
+    for secret in sorted(set(expanded), key=len, reverse=True):
+        text = text.replace(secret, "***")
     text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
     text = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", text, flags=re.IGNORECASE)
-    for secret in secrets:
-        if secret and len(secret) >= 1:
-            text = text.replace(secret, "***")
     return text
 
 
@@ -116,6 +146,15 @@ class Session:
     def scalar(self, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
         _, rows = self.query(sql, params)
         return rows[0][0] if rows else None
+
+    def lost(self) -> bool:
+        """Whether the connection is gone (session terminated, server restarted or down): nothing more
+        can run on it, so the collection stops instead of failing once per collector."""
+        conn = self.conn
+        if getattr(conn, "closed", False) or getattr(conn, "broken", False):  # psycopg
+            return True
+        is_open = getattr(conn, "open", None)  # PyMySQL
+        return is_open is False
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -64,6 +64,7 @@ class Engine(Protocol):
     def statements_gap(self, snap: Any) -> str | None: ...
     def live_analysis(self, session: Session, snap: Any, findings: list[Finding], config: Any) -> LiveResult: ...
     def quote(self, *parts: str) -> str: ...
+    def normalize_sql(self, text: str) -> str: ...  # literals -> placeholders, comments dropped
     def inspect(self, sql: str) -> StatementInfo: ...
     def explain(self, session: Session, sql: str, analyze: bool) -> Plan: ...
 
@@ -109,6 +110,14 @@ class BaseEngine:
     def quote(self, *parts: str) -> str:
         return ".".join('"' + str(p).replace('"', '""') + '"' for p in parts if p)
 
+    def normalize_sql(self, text: str) -> str:
+        """Statement text as it may be stored or shown: every literal a placeholder, no comments
+        (``dbxray.sqltext``). Engines answer with their own parser's lexer; this default is the
+        fail-closed generic one."""
+        from dbxray.sqltext import scrub
+
+        return scrub(text, "postgres")
+
     def inspect(self, sql: str) -> Any:
         raise BadInput(f"statements cannot be checked for {self.label}")
 
@@ -130,7 +139,8 @@ class BaseEngine:
         return ["--analyze executed this data-changing statement inside a transaction that was rolled back: "
                 "its changes were undone"]
 
-    def index_advice(self, session: Any, queries: list[str], config: Any, verify: bool, progress: Any) -> Any:
+    def index_advice(self, session: Any, queries: list[str], config: Any, verify: bool, progress: Any,
+                     show_values: bool = False) -> Any:
         raise BadInput(f"dbxray indexes is not available for {self.label}")
 
     def predicates(self, text: str) -> Any:

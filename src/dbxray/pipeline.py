@@ -36,10 +36,12 @@ def collect_snapshot(
     limits: Limits | None = None,
     progress: ProgressFn | None = None,
     only: set[str] | None = None,
+    raw_queries: bool = False,
 ) -> Snapshot:
-    """Connect read-only, run every applicable collector, close, return the Snapshot."""
+    """Connect read-only, run every applicable collector, close, return the Snapshot (statement text
+    normalized unless ``raw_queries``)."""
     with connect(dsn, limits) as session:
-        return run_collectors(session, only=only, progress=progress)
+        return run_collectors(session, only=only, progress=progress, raw_queries=raw_queries)
 
 
 def check(snapshot: Snapshot, config: Any, baseline: Snapshot | None = None) -> Checked:
@@ -57,6 +59,8 @@ def live_analysis(session: Session, snapshot: Snapshot, checked: Checked, config
     """What needs the open session: the engine's plans of the top statements and proven index advice."""
     from dbxray import engine
 
+    if snapshot.meta.get("connection_lost") or session.lost():
+        return None  # nothing can run on a lost connection; the report already says it is incomplete
     live = engine.of(session).live_analysis(session, snapshot, checked.findings, config)
     return live
 
@@ -97,7 +101,7 @@ def analyze_snapshot(snapshot: Snapshot, config: Any = None, baseline: Snapshot 
 
 
 def live_report(session: Session, config: Any = None, baseline: Baseline = None,
-                progress: ProgressFn | None = None) -> tuple[Snapshot, Any]:
+                progress: ProgressFn | None = None, raw_queries: bool = False) -> tuple[Snapshot, Any]:
     """Everything ``dbxray report`` does on an open session, each stage once: collect, check, live
     analysis (plans, proven index advice), build.
 
@@ -106,7 +110,7 @@ def live_report(session: Session, config: Any = None, baseline: Baseline = None,
     from dbxray.config import Config
 
     config = config if config is not None else Config()
-    snapshot = run_collectors(session, progress=progress)
+    snapshot = run_collectors(session, progress=progress, raw_queries=raw_queries)
     base = baseline(snapshot) if callable(baseline) else baseline
     checked = check(snapshot, config, base)
     if progress:

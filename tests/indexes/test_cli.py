@@ -92,11 +92,9 @@ def test_bad_dsn_is_one_line():
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "secret" not in result.stderr
 
 
-def test_mysql_dispatch():
+def test_mysql_dispatch(my):
     """MySQL/MariaDB go to their own advisor module; without it, one clear line."""
-    result = cli("--dsn", "mysql://root@127.0.0.1:3306/mysql", "--format", "json")
-    if "cannot reach" in result.stderr:
-        pytest.skip("no local MariaDB/MySQL")
+    result = cli("--dsn", my.dsn("mysql"), "--format", "json")
     try:
         importlib.import_module("dbxray.engines.mysql.advisor.advise")
         available = True
@@ -107,5 +105,5 @@ def test_mysql_dispatch():
     else:
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["kind"] == "indexes"
-    verify = cli("--dsn", "mysql://root@127.0.0.1:3306/mysql", "--verify")
+    verify = cli("--dsn", my.dsn("mysql"), "--verify")
     assert verify.returncode == 2 and "PostgreSQL only" in verify.stderr

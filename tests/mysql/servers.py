@@ -2,7 +2,8 @@
 
 Order: ``DBXRAY_TEST_MYSQL_DSN``; else a throwaway MariaDB started from the local binaries (the
 machine's own MariaDB is never touched: tests truncate digests and create accounts); else
-testcontainers when a Docker daemon answers.
+testcontainers when a Docker daemon answers. The server of ``DBXRAY_TEST_MYSQL_DSN`` is someone's:
+not ``owned``, read-only tests only (every writing helper skips the test, ``tests.servers.require_owned``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class MyServer:
     user: str = "root"
     password: str | None = None
     label: str = ""
-    owned: Any = field(default=None, repr=False)
+    owned: Any = field(default=None, repr=False)  # the sandbox or container we started; None: not ours
+    env_var: str = "DBXRAY_TEST_MYSQL_DSN"
 
     def dsn(self, database: str = "", user: str | None = None, password: str | None = None,
             scheme: str = "mysql") -> str:
@@ -49,6 +51,9 @@ class MyServer:
                                charset="utf8mb4", **kw)
 
     def run(self, database: str | None, script: str) -> None:
+        from tests.servers import require_owned
+
+        require_owned(self)
         with self.admin(database) as conn, conn.cursor() as cur:
             cur.execute(script)
             while cur.nextset():
@@ -61,6 +66,9 @@ class MyServer:
             return row[0] if row else None
 
     def new_database(self, prefix: str = "dbx") -> str:
+        from tests.servers import require_owned
+
+        require_owned(self)
         name = re.sub(r"\W", "_", f"{prefix}_{os.getpid()}_{next(_counter)}").lower()
         self.run(None, f"CREATE DATABASE `{name}`")
         return name
@@ -76,6 +84,9 @@ class MyServer:
 def workload(server: MyServer, database: str, statements: list[tuple[str, Any]], repeat: int = 1,
              **session: Any) -> None:
     """Run statements as an application would: default schema = ``database``, literals in the text."""
+    from tests.servers import require_owned
+
+    require_owned(server)
     with pymysql.connect(host=server.host, port=server.port, user=server.user, password=server.password or "",
                          database=database, autocommit=True, charset="utf8mb4") as conn, conn.cursor() as cur:
         for name, value in session.items():

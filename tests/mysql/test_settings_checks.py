@@ -71,7 +71,7 @@ def test_digest_consumer_off_and_back_on(my_db):
 @pytest.mark.skipif(not find_mariadb_binaries(), reason="needs the MariaDB server binaries for a throwaway server")
 def test_digest_table_overflow_is_reported():
     with MariaDBSandbox(performance_schema=True, settings={"performance-schema-digests-size": "200"}) as sb:
-        my = MyServer("127.0.0.1", sb.port)
+        my = MyServer("127.0.0.1", sb.port, owned=sb)
         db = my.new_database()
         my.run(db, "CREATE TABLE t (id INT PRIMARY KEY, " + ", ".join(f"c{i} INT" for i in range(30)) + ")")
         assert not findings(report(my.dsn(db)), "setting", setting="performance_schema_digests_size")

@@ -1,11 +1,10 @@
-"""MariaDB plans from the real local server (127.0.0.1:3306): EXPLAIN/ANALYZE FORMAT=JSON parsed
+"""MariaDB plans from a real (throwaway) MariaDB: EXPLAIN/ANALYZE FORMAT=JSON parsed
 into the one tree, the findings a full scan earns, the fix SQL applied, and --analyze of writes
 rolled back (and refused on a table a rollback cannot restore)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,28 +18,19 @@ from dbxray.plans.run import explain
 
 pymysql = pytest.importorskip("pymysql")
 DBXRAY = str(Path(sys.executable).with_name("dbxray"))
-HOST, PORT = "127.0.0.1", 3306
+_SERVER: dict = {}  # the suite's throwaway MariaDB (tests/conftest.py: my), never the machine's own
 
 
 def _admin(database: str | None = None):
-    return pymysql.connect(host=HOST, port=PORT, user="root", password="", database=database, autocommit=True)
+    return _SERVER["my"].admin(database)
 
 
 @pytest.fixture(scope="module")
-def maria():
-    """(dsn, database) of a throwaway database on the local MariaDB, dropped afterwards."""
-    try:
-        conn = _admin()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"no MariaDB at {HOST}:{PORT}: {exc}")
-    name = f"dbxray_plans_test_{os.getpid()}"
-    with conn.cursor() as cur:
-        version = cur.execute("SELECT VERSION()") and cur.fetchone()[0]
-        if "mariadb" not in version.lower():
-            pytest.skip(f"the server at {HOST}:{PORT} is not MariaDB ({version})")
-        cur.execute(f"DROP DATABASE IF EXISTS {name}")
-        cur.execute(f"CREATE DATABASE {name}")
-        cur.execute(f"USE {name}")
+def maria(my):
+    """(dsn, database) of a fresh database on the suite's throwaway MariaDB, dropped afterwards."""
+    _SERVER["my"] = my
+    name = my.new_database("plans")
+    with _admin(name) as conn, conn.cursor() as cur:
         cur.execute("CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(20)) ENGINE=InnoDB")
         cur.execute("INSERT INTO customers SELECT seq, CONCAT('c', seq) FROM seq_1_to_1000")
         cur.execute("CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT, status VARCHAR(10), total INT) "
@@ -51,10 +41,8 @@ def maria():
         cur.execute("INSERT INTO legacy SELECT seq, seq FROM seq_1_to_100")
         cur.execute("ANALYZE TABLE customers, orders, legacy")
         cur.fetchall()
-    conn.close()
-    yield f"mysql://root@{HOST}:{PORT}/{name}", name
-    with _admin() as conn, conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name}")
+    yield my.dsn(name), name
+    my.drop_database(name)
 
 
 def _explain(dsn: str, sql: str, analyze: bool = True):

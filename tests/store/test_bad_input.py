@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from dbxray.demo.sandbox import free_port
 
+from dbxray.demo.sandbox import free_port
 from dbxray.errors import BadInput, ConnectionFailed, DbxrayError
 from dbxray.store import (
     RunNotFound,

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from dbxray.demo.sandbox import free_port
 
+from dbxray.demo.sandbox import free_port
 from dbxray.pipeline import analyze_snapshot, collect_snapshot
 from dbxray.store import open_store, run_summary, snapshot_target
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dbxray.report.build import Report
 
 from dbxray import __version__
 from dbxray.findings import Finding
+from dbxray.report.build import Report
 from dbxray.store import RunNotFound, open_store, run_summary, snapshot_target
 from tests.store.helpers import T0, counts, make_snapshot
 

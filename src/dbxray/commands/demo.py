@@ -59,13 +59,26 @@ def _stop_command(sandbox) -> str:
 
 
 def _terminate_on_sigterm() -> None:
-    """Turn SIGTERM (and SIGHUP) into KeyboardInterrupt so the cleanup below always runs."""
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+    """Ctrl-C, SIGTERM and SIGHUP become KeyboardInterrupt so the cleanup below always runs (the CLI
+    installs the same handlers; this covers ``demo`` called from Python)."""
+    from dbxray.cli import install_signal_handlers
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(ValueError, OSError):  # not the main thread / unsupported
-            signal.signal(sig, handler)
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, signal.SIG_IGN, None):
+        install_signal_handlers()
+
+
+def _cleanup_shielded(sandbox) -> None:
+    """The cleanup, not to be cut short by a second Ctrl-C (it would leave the server running)."""
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):
+            previous[sig] = signal.signal(sig, signal.SIG_IGN)
+    try:
+        _cleanup(sandbox)
+    finally:
+        for sig, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, handler)
 
 
 def _cleanup(sandbox) -> None:
@@ -107,7 +120,7 @@ def demo(
         shop.seed(dsn, progress=lambda name: _say(f"seeding the shop: {name}"))
         _say(f"seeded in {time.monotonic() - t0:.1f} s")
         _say(f"running the shop's workload for {seconds:g} s (2 web clients, 1 back office)")
-        stats = shop.run_workload(dsn, seconds)
+        stats = shop.run_workload(dsn, seconds, min_calls=shop.MIN_CALLS)
         if stats.errors:
             raise DbxrayError("demo workload failed: " + "; ".join(stats.errors[:3]))
         _say(f"{stats.statements:,} statements run")
@@ -121,7 +134,7 @@ def demo(
         text = render(rep, fmt.value, color=color)
     except KeyboardInterrupt:
         _say("interrupted: cleaning up")
-        _cleanup(sandbox)
+        _cleanup_shielded(sandbox)
         raise
     except BaseException:
         _cleanup(sandbox)

@@ -64,16 +64,26 @@ def _offline(plan_file: str, statement: str | None, started: float, config):
     from dbxray.plans.load import parse_plan_text
     from dbxray.plans.report import analyse, build_explain_report
 
+    limit = max_plan_bytes()
+    too_big = (f"the plan is larger than {limit // 2**20} MB, more than any EXPLAIN output dbxray reads "
+               "(DBXRAY_MAX_PLAN_MB raises the limit): refused rather than exhausting memory")
     if plan_file == "-":
-        text = sys.stdin.read()
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise BadInput(too_big)
     else:
         path = Path(plan_file)
         if not path.is_file():
             raise BadInput(f"plan file {plan_file} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise BadInput(f"plan file {plan_file} is not UTF-8 text") from None
+        if path.stat().st_size > limit:
+            raise BadInput(f"plan file {plan_file}: {too_big}")
+        data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"plan file {plan_file} is not UTF-8 text" if plan_file != "-" else
+                       "the plan on stdin is not UTF-8 text") from None
+    del data
     plan = parse_plan_text(text, statement)
     findings = analyse(plan, config=config)
     target = {"engine": plan.engine, "flavor": plan.flavor, "server_version": "", "database": None,
@@ -81,6 +91,17 @@ def _offline(plan_file: str, statement: str | None, started: float, config):
               "file": Path(plan_file).name if plan_file != "-" else None}
     notes = ["offline plan: no database was queried, so statistics age, existing indexes and settings are unknown"]
     return build_explain_report(plan, findings, target, started, notes), plan, findings
+
+
+def max_plan_bytes() -> int:
+    """The largest plan read (default 64 MB: a plan of thousands of nodes is a few MB of JSON; its parsed
+    tree takes several times the text in memory)."""
+    import os
+
+    try:
+        return int(float(os.environ.get("DBXRAY_MAX_PLAN_MB", "64")) * 2**20)
+    except ValueError:
+        return 64 * 2**20
 
 
 def _live(dsn, statement, query_id, analyze, statement_timeout, connect_timeout, started, config):

@@ -32,7 +32,13 @@ def indexes(
     verify: bool = typer.Option(False, "--verify",
                                 help="STAGING ONLY: build each proposed index inside a transaction, measure its "
                                      "statements with EXPLAIN ANALYZE, then roll back. The build blocks writes to "
-                                     "the table while it runs. PostgreSQL only; refused on a hot standby."),
+                                     "the table while it runs. PostgreSQL only; refused on a hot standby. It fills "
+                                     "the statements' parameters with real values of their columns read from "
+                                     "pg_stats (most common values, histogram bounds): the output hides them "
+                                     "unless --show-values."),
+    show_values: bool = typer.Option(False, "--show-values",
+                                     help="With --verify: show the column values (from pg_stats, i.e. your table's "
+                                          "data) the statements were measured with, instead of hiding them."),
     min_improvement: float = typer.Option(None, "--min-improvement", min=0.01, max=0.9999, show_default=False,
                                           help="Cost cut a hypothetical index must bring (default 0.5: half)."),
     fail_on: Severity = FailOnOption,
@@ -55,7 +61,7 @@ def indexes(
         cfg.checks.setdefault("missing_index", {})["min_improvement"] = min_improvement
     limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
     with connect(dsn, limits) as session, progress("collecting", enabled=not no_progress) as tick:
-        advice = engine.of(session).index_advice(session, queries or [], cfg, verify, tick)
+        advice = engine.of(session).index_advice(session, queries or [], cfg, verify, tick, show_values=show_values)
     snap = advice.snapshot
     report = Report(kind="indexes", target=target_of(snap), collected_at=snap.collected_at, summary=advice.summary,
                     collection=collection_of(snap), notes=advice.notes)

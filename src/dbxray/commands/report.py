@@ -46,6 +46,12 @@ def report(
     connect_timeout: int = ConnectTimeoutOption,
     no_progress: bool = typer.Option(False, "--no-progress", help="No spinner on stderr."),
     allow_partial: bool = AllowPartialOption,
+    raw_queries: bool = typer.Option(False, "--raw-queries",
+                                     help="Keep other sessions' statement text exactly as the server gives it, "
+                                          "literals included (they can hold passwords and personal data), in the "
+                                          "report, --save and --history. Default: every literal becomes a "
+                                          "placeholder ($1 / ?) and comments are dropped, as in "
+                                          "pg_stat_statements."),
     diagnosis_only: bool = typer.Option(False, "--diagnosis-only", help="Print only the ranked bottlenecks (cause, "
                                         "impact, fix): for chat and cron mail."),
 ) -> None:
@@ -78,7 +84,11 @@ def report(
                 return base or found["previous"]
 
             with connect(dsn, limits) as session, progress("collecting", enabled=not no_progress) as tick:
-                snap, rep = live_report(session, cfg, baseline_of if store else base, tick)
+                snap, rep = live_report(session, cfg, baseline_of if store else base, tick,
+                                        raw_queries=raw_queries)
+            if raw_queries:
+                rep.notes.append("--raw-queries: other sessions' statement text is shown as the server gave it, "
+                                 "literals included")
             snap.meta.setdefault("port", port)
             previous = found.get("previous")
         if save:

@@ -271,37 +271,77 @@ class _Shop:
             self.conn.close()
 
 
-def run_workload(dsn: str, seconds: float = 8.0, web_clients: int = 2, seed_value: int = 7) -> WorkloadStats:
-    """Play the shop's traffic for ``seconds``: web shoppers plus one back-office report client."""
+# What the report needs to see, whatever the machine's speed: the slow pages at least as often as the
+# slow_query check's min_calls (100; order_detail counts 3 statements per page view), the N+1 lookups
+# as often as n_plus_one's (1000)
+MIN_CALLS = {"order_history": 120, "order_detail": 3 * 120, "product_by_id": 1200}
+
+
+def run_workload(dsn: str, seconds: float = 8.0, web_clients: int = 2, seed_value: int = 7,
+                 min_calls: dict[str, int] | None = None, max_extra_s: float = 120.0) -> WorkloadStats:
+    """Play the shop's traffic for ``seconds``: web shoppers plus one back-office report client.
+
+    ``min_calls`` (scenario -> statements) keeps the traffic going past ``seconds`` until each scenario
+    has run that often (at most ``max_extra_s`` more): on a loaded machine a fixed time alone would
+    leave the planted slow pages under the slow_query check's call count.
+
+    The clients are threads that never receive signals (:func:`worker_thread`): Ctrl-C always reaches
+    the main thread, which waits in short steps, so it stops the workload at once (the clients see
+    ``stop`` and end) and raises KeyboardInterrupt to the caller."""
     stats = WorkloadStats()
     lock = threading.Lock()
+    stop = threading.Event()
     deadline = time.monotonic() + seconds
+    hard = deadline + (max_extra_s if min_calls else 0.0)
     started = time.monotonic()
+
+    def short() -> bool:
+        return bool(min_calls) and any(stats.calls[k] < v for k, v in (min_calls or {}).items())
 
     def client(name: str, index: int, step: str) -> None:
         shop = None
         try:
             shop = _Shop(dsn, name, random.Random(seed_value * 100 + index), stats, lock)
-            while time.monotonic() < deadline:
+            while not stop.is_set() and (time.monotonic() < deadline or (short() and time.monotonic() < hard)):
                 getattr(shop, step)()
                 if step == "reports":
-                    time.sleep(0.3)
+                    stop.wait(0.3)
         except Exception as exc:  # recorded, so the caller can tell a broken workload from a quiet one
-            with lock:
-                stats.errors.append(f"{name}: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}")
+            if not stop.is_set():
+                with lock:
+                    stats.errors.append(f"{name}: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}")
         finally:
             if shop:
                 shop.close()
 
-    threads = [threading.Thread(target=client, args=(f"shop-web-{i + 1}", i, "visit"), daemon=True)
-               for i in range(web_clients)]
-    threads.append(threading.Thread(target=client, args=("shop-backoffice", web_clients, "reports"), daemon=True))
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(seconds + 60)
+    threads = [worker_thread(client, f"shop-web-{i + 1}", i, "visit") for i in range(web_clients)]
+    threads.append(worker_thread(client, "shop-backoffice", web_clients, "reports"))
+    try:
+        for th in threads:
+            th.start()
+        limit = hard + 60
+        while any(th.is_alive() for th in threads) and time.monotonic() < limit:
+            for th in threads:
+                th.join(0.1)
+    except BaseException:
+        stop.set()  # interrupted: the clients end their current statement and close
+        raise
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def worker_thread(target: Callable[..., Any], *args: Any) -> threading.Thread:
+    """A daemon thread with SIGINT, SIGTERM and SIGHUP blocked: the kernel then delivers them to the main
+    thread, the only one where Python can act on them (a signal that lands on a worker thread waits
+    until the main thread next runs Python code, which can be the end of a long join)."""
+    import signal
+
+    def run() -> None:
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+        target(*args)
+
+    return threading.Thread(target=run, name=str(args[0]) if args else None, daemon=True)
 
 
 def _int8(value: int) -> Any:
@@ -360,7 +400,7 @@ def incidents(dsn: str, order_id: int = 1001, wait_timeout: float = 10.0) -> Ite
             with contextlib.suppress(psycopg.Error):
                 checkout.execute("UPDATE payments SET status = %s WHERE order_id = %s", ("captured", _int8(order_id)))
 
-        waiter_thread = threading.Thread(target=wait_for_lock, daemon=True)
+        waiter_thread = worker_thread(wait_for_lock)
         waiter_thread.start()
         _wait_until_blocked(dsn, info.waiter_pid, wait_timeout)
         yield info
@@ -421,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
             seed(args.dsn, cluster=not args.no_cluster, progress=lambda name: say(f"seeding: {name}"))
         elif args.action == "workload":
             say(f"running the shop's workload for {args.seconds:g} s")
-            stats = run_workload(args.dsn, args.seconds)
+            stats = run_workload(args.dsn, args.seconds, min_calls=MIN_CALLS)
             say(f"{stats.statements} statements in {stats.seconds:.1f} s" +
                 (f"; errors: {'; '.join(stats.errors)}" if stats.errors else ""))
             return 1 if stats.errors else 0

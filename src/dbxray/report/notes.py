@@ -27,6 +27,12 @@ def incomplete_reasons(snap: Any) -> list[str]:
     from dbxray import engine
 
     reasons = []
+    lost = snap.meta.get("connection_lost")
+    if lost:  # one cause, said once: not a failure per collector, nor a missing extension
+        not_run = [run.name for run in snap.collectors if run.status == "error" and run.name != lost["during"]]
+        return [f"the connection to the server was lost while collecting {lost['during']} ({lost['detail']}): "
+                f"{len(not_run)} collector(s) did not run, so their checks saw nothing; what was collected "
+                "before is reported"]
     timed_out = [run.name for run in snap.collectors if run.status == "timeout"]
     if timed_out:
         reasons.append(f"{len(timed_out)} collector(s) cut off by the statement timeout ({', '.join(timed_out)}): "

@@ -98,6 +98,11 @@ class MySQLEngine(BaseEngine):
 
         return mysql_ident(*parts)
 
+    def normalize_sql(self, text: str) -> str:
+        from dbxray.engines.mysql.normalize import normalize_mysql
+
+        return normalize_mysql(text)
+
     def inspect(self, sql: str) -> Any:
         from dbxray.engines.mysql.guard import inspect_mysql
 
@@ -136,7 +141,7 @@ class MySQLEngine(BaseEngine):
         return None
 
     def index_advice(self, session: Any, queries: list[str], config: Any, verify: bool,
-                     progress: Any) -> IndexAdvice:
+                     progress: Any, show_values: bool = False) -> IndexAdvice:
         from dbxray.engines.mysql.advisor.command import index_advice
 
         return index_advice(session, queries, config, verify, progress)

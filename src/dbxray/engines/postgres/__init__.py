@@ -88,6 +88,11 @@ class PostgresEngine(BaseEngine):
 
         return pg_ident(*parts)
 
+    def normalize_sql(self, text: str) -> str:
+        from dbxray.engines.postgres.normalize import normalize_pg
+
+        return normalize_pg(text)
+
     def inspect(self, sql: str) -> Any:
         from dbxray.engines.postgres.guard import inspect_pg
 
@@ -136,10 +141,10 @@ class PostgresEngine(BaseEngine):
         return notes
 
     def index_advice(self, session: Any, queries: list[str], config: Any, verify: bool,
-                     progress: Any) -> IndexAdvice:
+                     progress: Any, show_values: bool = False) -> IndexAdvice:
         from dbxray.engines.postgres.advisor.command import index_advice
 
-        return index_advice(session, queries, config, verify, progress)
+        return index_advice(session, queries, config, verify, progress, show_values=show_values)
 
 
 ENGINE = PostgresEngine()

@@ -10,7 +10,8 @@ from dbxray.engine import IndexAdvice
 COLLECTORS = {"statements", "statements_info"}
 
 
-def index_advice(session: Any, queries: list[str], config: Any, verify: bool, progress: Any) -> IndexAdvice:
+def index_advice(session: Any, queries: list[str], config: Any, verify: bool, progress: Any,
+                 show_values: bool = False) -> IndexAdvice:
     from dbxray.collect import run_collectors
     from dbxray.engines.postgres.advisor.advise import advise
 
@@ -19,9 +20,13 @@ def index_advice(session: Any, queries: list[str], config: Any, verify: bool, pr
     advice = advise(session, snap, queries, config=config)
     notes: list[str] = []
     if verify and advice.findings:
-        from dbxray.engines.postgres.advisor.verify import verify_findings
+        from dbxray.engines.postgres.advisor.verify import hide_sample_values, verify_findings
 
         verify_findings(session, advice.findings, advice.helped)
+        if not show_values:
+            hide_sample_values(advice.findings)
+            notes.append("--verify filled the statements' parameters with real values of their columns (pg_stats): "
+                         "they are hidden here; --show-values shows them")
     elif verify:
         notes.append("--verify: nothing to verify, no index is proposed")
     summary = {"advisor": advice.summary, "statements": _helped_rows(advice)}

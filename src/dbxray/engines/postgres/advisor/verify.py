@@ -22,6 +22,7 @@ from dbxray.findings import Finding
 
 PREPARED = "dbxray_verify"
 LIMIT_VALUE, OFFSET_VALUE = "100", "0"
+HIDDEN_VALUE = "(a value of the column from pg_stats: hidden, --show-values shows it)"
 
 
 def lock_warning(findings: list[Finding], statement_timeout: float, lock_timeout: float) -> str:
@@ -85,6 +86,9 @@ def _verify_one(session: Any, finding: Finding, stmts: list[Any], calls: list[tu
     ev["verify_ms_before"] = [b[0] for b in before]
     ev["verify_ms_after"] = [a[0] for a in after]
     ev["verify_params"] = [c[2] or None for c in calls]
+    fixed = sorted({k for c in calls for k, v in (c[2] or {}).items() if k in c[3]}) if calls else []
+    if fixed:
+        ev["verify_fixed_params"] = fixed  # LIMIT/OFFSET values dbxray chose (not data): shown even when hidden
     problems = sorted({m[1] for m in (*before, *after) if m[1]})
     if problems:
         ev["verify_error"] = "; ".join(problems)
@@ -97,17 +101,21 @@ def _verify_one(session: Any, finding: Finding, stmts: list[Any], calls: list[tu
                                    f"{total_before:,.2f} ms -> {total_after:,.2f} ms.")
 
 
-def _call_of(session: Any, catalog: Any, stmt: Any) -> tuple[str, list[str], dict[str, str]]:
-    """(statement text, literal arguments for its $n, what each parameter was filled with)."""
+def _call_of(session: Any, catalog: Any, stmt: Any) -> tuple[str, list[str], dict[str, str], set[str]]:
+    """(statement text, literal arguments for its $n, what each parameter was filled with, the
+    parameters dbxray filled itself: LIMIT and OFFSET)."""
     n = _parameters(stmt)
     if n == 0:
-        return stmt.text, [], {}
-    args, shown = [], {}
+        return stmt.text, [], {}, set()
+    args, shown, fixed = [], {}, set()
+    roles = stmt.parsed.param_roles if stmt.parsed else {}
     for number in range(1, n + 1):
         value = _value_for(catalog, stmt, number)
         args.append("NULL" if value is None else pg_literal(value))
         shown[f"${number}"] = value
-    return stmt.text, args, shown
+        if roles.get(number) in ("limit", "offset"):
+            fixed.add(f"${number}")
+    return stmt.text, args, shown, fixed
 
 
 def _parameters(stmt: Any) -> int:
@@ -140,11 +148,11 @@ def _value_for(catalog: Any, stmt: Any, number: int) -> str | None:
     return None
 
 
-def _measure(session: Any, call: tuple[str, list[str], dict], runs: int,
+def _measure(session: Any, call: tuple, runs: int,
              bound: str) -> tuple[float | None, str | None]:
     """Best execution time (ms) of ``runs`` EXPLAIN ANALYZE runs, each rolled back to a savepoint
     (which also undoes its SET LOCAL statement_timeout)."""
-    text, args, _ = call
+    text, args = call[0], call[1]
     best: float | None = None
     for _ in range(max(runs, 1)):
         error = None
@@ -171,6 +179,37 @@ def _measure(session: Any, call: tuple[str, list[str], dict], runs: int,
         if error:
             return best, error
     return best, None
+
+
+def hide_sample_values(findings: list[Finding]) -> None:
+    """Replace the real column values ``--verify`` took from ``pg_stats`` (most common values, histogram
+    bounds: rows of the table) by a placeholder, in the parameters shown and in any error text."""
+    for finding in findings:
+        ev = finding.evidence
+        params = ev.get("verify_params")
+        if not params:
+            continue
+        values = set()
+        hidden = []
+        for shown in params:
+            if not shown:
+                hidden.append(shown)
+                continue
+            masked = {}
+            for key, value in shown.items():
+                if value is None or (key in ev.get("verify_fixed_params", ()) and value in (LIMIT_VALUE, OFFSET_VALUE)):
+                    masked[key] = value
+                else:
+                    values.add(str(value))
+                    masked[key] = HIDDEN_VALUE
+            hidden.append(masked)
+        ev["verify_params"] = hidden
+        ev.pop("verify_fixed_params", None)
+        if ev.get("verify_error") and values:
+            text = ev["verify_error"]
+            for value in sorted(values, key=len, reverse=True):
+                text = text.replace(value, "…")
+            ev["verify_error"] = text
 
 
 def _rollback_to(session: Any, name: str) -> None:

@@ -35,7 +35,8 @@ def extension_missing(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     preload = _preloaded(snap)
     run = snap.run_of("statements")
     pgss_works = snap.has("statements")
-    if not pgss_works:
+    lost = snap.meta.get("connection_lost") and run is not None and run.status == "error"
+    if not pgss_works and not lost:  # a statements collector cut by a lost connection tells nothing
         steps, sql = [], []
         if "pg_stat_statements" not in available:
             steps.append("install the contrib package on the server (Debian/Ubuntu: postgresql-contrib or "

@@ -25,7 +25,8 @@ def _explain_hint(queryid: Any) -> str:
     return f"Run `dbxray explain --query-id {queryid}` to see where the time goes"
 
 
-@check("slow_query", "statements", engines=ENGINES, mean_ms=20.0, min_calls=100, critical_mean_ms=1000.0, dominant_pct=30.0)
+@check("slow_query", "statements", engines=ENGINES, mean_ms=20.0, min_calls=100, critical_mean_ms=1000.0,
+       dominant_pct=30.0)
 def slow_query(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """Statements whose average time (planning + execution) is high and that run often.
 

@@ -1,0 +1,172 @@
+"""Observer effect: how much throughput a workload loses while ``dbxray report`` runs back to back.
+
+PostgreSQL: a throwaway cluster with a 10,000-table catalog (each table with a primary key) beside the
+pgbench tables; ``pgbench -S -c 8`` TPS alone, with ``dbxray report`` looping back to back on that
+database, alone again, and with the established ``check_postgres --action bloat`` looping instead.
+MariaDB: a throwaway server with performance_schema on; ``sysbench oltp_read_only`` (8 threads,
+``--db-ps-mode=disable``) alone, with ``dbxray report`` looping, alone again.
+
+The baseline is the mean of the two runs alone (before and after), so drift of a shared machine shows
+as their spread, printed with the figures. Run: ``.venv/bin/python bench/bench_observer.py``
+(``--seconds 30``, ``--tables 10000``; ``--json FILE`` keeps the figures). Needs the PostgreSQL and
+MariaDB server binaries, pgbench, sysbench and check_postgres (Debian: ``apt-get install sysbench
+check-postgres``); a missing tool skips its part with a line saying so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dbxray.demo.sandbox import PostgresSandbox  # noqa: E402
+
+DBXRAY = str(Path(sys.executable).with_name("dbxray"))
+
+
+class Looper:
+    """Run a command back to back in a thread until stopped; count the runs and their exit codes."""
+
+    def __init__(self, argv: list[str], env: dict | None = None):
+        self.argv, self.env = argv, env
+        self.stop = threading.Event()
+        self.runs: list[tuple[int, float]] = []
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            t0 = time.monotonic()
+            proc = subprocess.run(self.argv, capture_output=True, text=True, env=self.env, timeout=600)
+            self.runs.append((proc.returncode, time.monotonic() - t0))
+
+    def __enter__(self) -> Looper:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(700)
+
+
+def pgbench_tps(box: PostgresSandbox, db: str, seconds: int) -> float:
+    pgbench = str(box.bindir / "pgbench") if (box.bindir / "pgbench").exists() else shutil.which("pgbench")
+    out = subprocess.run([pgbench, "-S", "-c", "8", "-j", "2", "-T", str(seconds), "-n", "-h", "127.0.0.1",
+                          "-p", str(box.port), "-U", "postgres", db], capture_output=True, text=True, check=True,
+                         timeout=seconds + 120).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def bench_postgres(seconds: int, tables: int) -> dict:
+    with PostgresSandbox(fast=True, settings={"max_connections": "60"}) as box:
+        box.psql("CREATE DATABASE bench")
+        box.psql("CREATE EXTENSION pg_stat_statements")
+        box.psql("CREATE EXTENSION pg_stat_statements", "bench")
+        pgbench = str(box.bindir / "pgbench") if (box.bindir / "pgbench").exists() else shutil.which("pgbench")
+        subprocess.run([pgbench, "-i", "-s", "10", "-q", "-h", "127.0.0.1", "-p", str(box.port), "-U", "postgres",
+                        "bench"], capture_output=True, check=True, timeout=600)
+        box.psql(f"""DO $$ BEGIN FOR i IN 1..{tables} LOOP
+            EXECUTE format('CREATE TABLE IF NOT EXISTS catalog_%s (id int PRIMARY KEY, v text)', i);
+            IF i % 500 = 0 THEN COMMIT; END IF;
+            END LOOP; END $$""", "bench")
+        box.psql("VACUUM ANALYZE", "bench")
+        dsn = box.dsn("bench")
+        res: dict = {"engine": "postgres", "tables": tables, "seconds": seconds}
+        res["alone_1"] = pgbench_tps(box, "bench", seconds)
+        with Looper([DBXRAY, "report", "--format", "json", "--no-progress", "--allow-partial", "--dsn", dsn]) as dbx:
+            res["with_dbxray"] = pgbench_tps(box, "bench", seconds)
+        res["dbxray_runs"] = len(dbx.runs)
+        res["dbxray_run_s"] = round(sum(t for _, t in dbx.runs) / max(len(dbx.runs), 1), 1)
+        res["dbxray_exit_codes"] = sorted({c for c, _ in dbx.runs})
+        res["alone_2"] = pgbench_tps(box, "bench", seconds)
+        check_postgres = shutil.which("check_postgres") or shutil.which("check_postgres.pl")
+        if check_postgres:
+            argv = [check_postgres, "--action", "bloat", "-H", "127.0.0.1", "-p", str(box.port), "-u", "postgres",
+                    "-db", "bench"]
+            with Looper(argv) as cp:
+                res["with_check_postgres_bloat"] = pgbench_tps(box, "bench", seconds)
+            res["check_postgres_runs"] = len(cp.runs)
+            res["check_postgres_run_s"] = round(sum(t for _, t in cp.runs) / max(len(cp.runs), 1), 1)
+            res["alone_3"] = pgbench_tps(box, "bench", seconds)
+        else:
+            print("bench_observer: check_postgres not installed (apt-get install check-postgres): skipped",
+                  file=sys.stderr)
+    return res
+
+
+def bench_mariadb(seconds: int) -> dict:
+    from tests.support.mariadb import MariaDBSandbox, find_mariadb_binaries
+
+    if not find_mariadb_binaries() or not shutil.which("sysbench"):
+        print("bench_observer: MariaDB binaries or sysbench missing: MariaDB part skipped", file=sys.stderr)
+        return {}
+    with MariaDBSandbox(performance_schema=True, settings={"innodb-buffer-pool-size": "256M",
+                                                           "max-connections": "100"}) as box:
+        with box.admin() as conn, conn.cursor() as cur:
+            cur.execute("CREATE DATABASE sbtest")
+        base = ["sysbench", "oltp_read_only", "--db-driver=mysql", "--mysql-host=127.0.0.1",
+                f"--mysql-port={box.port}", "--mysql-user=root", "--mysql-db=sbtest", "--tables=4",
+                "--table-size=20000", "--db-ps-mode=disable"]
+        subprocess.run([*base, "prepare"], capture_output=True, check=True, timeout=600)
+
+        def tps() -> float:
+            out = subprocess.run([*base, "--threads=8", f"--time={seconds}", "run"], capture_output=True, text=True,
+                                 check=True, timeout=seconds + 120).stdout
+            return float(re.search(r"transactions:\s+\d+\s+\(([\d.]+) per sec", out).group(1))
+
+        res: dict = {"engine": "mariadb", "seconds": seconds, "alone_1": tps()}
+        dsn = f"mysql://root@127.0.0.1:{box.port}/sbtest"
+        with Looper([DBXRAY, "report", "--format", "json", "--no-progress", "--allow-partial", "--dsn", dsn]) as dbx:
+            res["with_dbxray"] = tps()
+        res["dbxray_runs"] = len(dbx.runs)
+        res["dbxray_run_s"] = round(sum(t for _, t in dbx.runs) / max(len(dbx.runs), 1), 1)
+        res["dbxray_exit_codes"] = sorted({c for c, _ in dbx.runs})
+        res["alone_2"] = tps()
+    return res
+
+
+def summarize(res: dict) -> dict:
+    alone = [v for k, v in res.items() if k.startswith("alone_")]
+    if not alone:
+        return res
+    base = sum(alone) / len(alone)
+    res["baseline_tps"] = round(base, 1)
+    res["baseline_spread_pct"] = round(100 * (max(alone) - min(alone)) / base, 1)
+    for key in ("with_dbxray", "with_check_postgres_bloat"):
+        if key in res:
+            res[key.replace("with_", "lost_pct_")] = round(100 * (base - res[key]) / base, 1)
+    return res
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("DBXRAY_BENCH_SECONDS", "30")))
+    parser.add_argument("--tables", type=int, default=10000)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", choices=("postgres", "mariadb"))
+    args = parser.parse_args()
+    results = []
+    if args.only in (None, "postgres"):
+        results.append(summarize(bench_postgres(args.seconds, args.tables)))
+        print(json.dumps(results[-1]), flush=True)
+    if args.only in (None, "mariadb"):
+        maria = bench_mariadb(args.seconds)
+        if maria:
+            results.append(summarize(maria))
+            print(json.dumps(results[-1]), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
