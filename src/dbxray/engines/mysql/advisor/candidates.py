@@ -196,6 +196,12 @@ def _candidate(stmt: dict[str, Any], key: tuple[str, str], acc: Access, eq_cols:
         skip(f"low selectivity: {', '.join(eq)} leaves about {per_value:,.0f} rows "
              f"({100.0 * per_value / rows:.0f}% of the table) per lookup")
         return None
+    scanned = float(stmt.get("rows_examined_per_call") or rows or 0)
+    floor = float(t.get("min_improvement", DEFAULTS["min_improvement"]))
+    if per_value is not None and scanned > 0 and 1 - per_value / scanned < floor:
+        skip(f"estimated cut of the rows read per call is {100 * (1 - per_value / scanned):.0f}% "
+             f"(about {per_value:,.0f} of {scanned:,.0f}), below min_improvement {100 * floor:.0f}%")
+        return None
     return Candidate(key[0], key[1], cols, len(eq), cardinality=card)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 NO_HYPOTHETICAL = ("MySQL and MariaDB have no hypothetical indexes, so this suggestion is not proven by the "
                    "planner: build it on a replica or staging copy first and check that EXPLAIN switches from a "
                    "full scan (type ALL) to ref/range on it.")
-DEFAULTS = {"min_rows": 5000, "min_calls": 10, "min_examined_ratio": 10.0, "max_rows_per_value_pct": 10.0}
+DEFAULTS = {"min_rows": 5000, "min_calls": 10, "min_examined_ratio": 10.0, "max_rows_per_value_pct": 10.0,
+            "min_improvement": 0.5}
 NUMERIC = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float",
            "double", "real", "bit", "year", "bool", "boolean"}
 TEMPORAL = {"date": "2000-01-01", "datetime": "2000-01-01 00:00:00", "timestamp": "2000-01-01 00:00:00",

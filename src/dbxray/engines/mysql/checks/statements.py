@@ -224,7 +224,7 @@ def full_table_scan(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 
 
 @check("missing_index", "indexes", engines=ENGINES, min_rows=5000, min_calls=10, min_examined_ratio=10.0,
-       max_rows_per_value_pct=10.0)
+       max_rows_per_value_pct=10.0, min_improvement=0.5)
 def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """An index that would turn repeated full scans into lookups (from the digests' own text).
 
@@ -233,7 +233,9 @@ def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     equality / range / sort columns; equality columns come first, most selective first
     (information_schema cardinality, mysql.column_stats), then one range or sort column.
     Candidates an existing index already serves as its prefix are dropped, as are equality-only
-    candidates that would still return ``max_rows_per_value_pct`` of the table per lookup.
+    candidates that would still return ``max_rows_per_value_pct`` of the table per lookup, and those
+    whose estimated cut of the rows read per call (rows per key value from the statistics against the
+    rows the statement examines today) is below ``min_improvement`` (``--min-improvement``).
     How sure: not proven: MySQL and MariaDB have no hypothetical indexes. `dbxray indexes`
     adds the EXPLAIN of each statement as it runs today (the full scan).
     Fix: the ``ALTER TABLE ... ADD INDEX`` in ``sql`` (online on InnoDB).

@@ -112,3 +112,10 @@ def pg_indexes_by_table(snap: Any) -> dict[tuple[str, str], list[dict[str, Any]]
     return memo(frame, "pg_indexes_by_table", build)
 
 
+def work_mem_for(spill_bytes: float) -> str:
+    """A work_mem that keeps a spill of this size in memory: an in-memory sort needs 2.5-4.5x what it
+    wrote to disk (measured on PostgreSQL 15), rounded up to a power of two, 8 MB to 2 GB."""
+    import math
+
+    need_mb = max(8, 2 ** math.ceil(math.log2(max(spill_bytes * 3 / 1048576, 1))))
+    return f"{min(need_mb, 2048)}MB"

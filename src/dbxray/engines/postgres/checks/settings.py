@@ -7,7 +7,7 @@ from typing import Any
 
 from dbxray.checks import check
 from dbxray.engines.postgres.checks import ENGINES
-from dbxray.engines.postgres.checks.helpers import human_bytes, records, setting_bytes
+from dbxray.engines.postgres.checks.helpers import human_bytes, records, setting_bytes, work_mem_for
 from dbxray.engines.postgres.quoting import pg_literal
 from dbxray.findings import Finding
 
@@ -142,17 +142,38 @@ def settings_check(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         days = max(float(row.get("stats_age_s") or 0) / 86400, 1 / 24)
         temp_per_day = float(row.get("temp_bytes") or 0) / days
         if work_mem <= t["small_work_mem_mb"] * 1048576 and temp_per_day >= t["temp_gb_per_day"] * 1073741824:
+            spill, measured_by = _largest_spill(snap, row)
+            suggested = work_mem_for(spill) if spill else "32MB"
             yield _setting_finding(
                 "work_mem", "warning",
                 f"work_mem is {human_bytes(work_mem)} while queries write {human_bytes(temp_per_day)} of temporary "
                 "files a day", human_bytes(work_mem),
-                "Raise work_mem where the spills happen (see the temp_spill findings for the statements and roles); "
-                "it applies per sort/hash node and per connection, so size it with max_connections in mind.",
-                "ALTER SYSTEM SET work_mem = '32MB';  -- or per role: ALTER ROLE … SET work_mem = …\n"
+                f"Raise work_mem where the spills happen (see the temp_spill findings for the statements and roles): "
+                f"the largest spill measured is {human_bytes(spill)} ({measured_by}), which about {suggested} keeps "
+                "in memory. It applies per sort/hash node and per connection, so size it with max_connections in "
+                "mind, and prefer the role that spills to the whole server.",
+                f"ALTER SYSTEM SET work_mem = '{suggested}';  -- or per role: ALTER ROLE … SET work_mem = …\n"
                 "SELECT pg_reload_conf();",
-                temp_files=row.get("temp_files"), temp_bytes=row.get("temp_bytes"))
+                temp_files=row.get("temp_files"), temp_bytes=row.get("temp_bytes"),
+                largest_spill_bytes=int(spill) if spill else None, spill_measured_by=measured_by,
+                suggested_work_mem=suggested)
     max_conn = snap.setting("max_connections")
     if max_conn and int(max_conn) > t["max_connections_pooler"]:
         yield _setting_finding("max_connections", "info", f"max_connections is {max_conn}", int(max_conn),
                                "Thousands of backends cost memory and contention; a pooler (PgBouncer) serves the "
                                "same clients with a few dozen.", None)
+
+
+def _largest_spill(snap: Any, db_row: Any) -> tuple[float, str]:
+    """The largest spill per call of any statement (pg_stat_statements temp blocks), else the database's
+    average temporary file: what a work_mem recommendation is sized from."""
+    best = 0.0
+    for r in records(snap["statements"]):
+        calls = float(r.get("calls") or 0)
+        if calls:
+            best = max(best, float(r.get("temp_blks_written") or 0) * 8192 / calls)
+    if best:
+        return best, "per call, pg_stat_statements temp_blks_written"
+    files = float(db_row.get("temp_files") or 0)
+    return (float(db_row.get("temp_bytes") or 0) / files, "average temporary file, pg_stat_database") if files \
+        else (0.0, "none")

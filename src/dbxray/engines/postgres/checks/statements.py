@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -62,9 +61,9 @@ def slow_query(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 
 
 def _work_mem_for(temp_bytes_per_call: float) -> str:
-    """A work_mem that would keep a spill of this size in memory (sorts need ~2-3x the spilled size)."""
-    need_mb = max(8, 2 ** math.ceil(math.log2(max(temp_bytes_per_call * 3 / 1048576, 1))))
-    return f"{min(need_mb, 2048)}MB"
+    from dbxray.engines.postgres.checks.helpers import work_mem_for
+
+    return work_mem_for(temp_bytes_per_call)
 
 
 @check("temp_spill", "statements", engines=ENGINES, min_temp_mb_per_call=1.0, min_temp_mb_total=16.0, min_calls=1)
