@@ -7,4 +7,5 @@ MODULES = tuple(f"{__name__}.{m}" for m in (
     "schema",
     "settings",
     "statements",
+    "transactions",
 ))
