@@ -167,7 +167,7 @@ def idle_in_transaction(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             locked_tables=tables.get(pid, []), waiting_pids=sorted(waiters.get(pid, [])), extra=extra)
         timeout = ("SET GLOBAL idle_transaction_timeout = 300;  -- MariaDB: ends sessions idle in a transaction "
                    "for 5 min (also in the config file)") if mariadb else None
-        finding = judge(s, t, "id", kill, timeout, "information_schema.INNODB_TRX + processlist")
+        finding = judge(s, t, "id", kill, timeout, "information_schema.INNODB_TRX")
         if finding is not None:
             yield finding
 
