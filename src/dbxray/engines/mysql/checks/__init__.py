@@ -3,6 +3,7 @@
 ENGINES = ("mysql",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
     "activity",
+    "deadlocks",
     "indexes",
     "schema",
     "settings",
