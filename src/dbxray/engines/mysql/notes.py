@@ -44,6 +44,7 @@ def mysql_notes(snap: Any) -> list[str]:
         notes.append(f"account {server_row(snap).get('account')} lacks PROCESS: other sessions, InnoDB transactions "
                      "and lock waits are invisible (long_running_query, idle_in_transaction and lock_contention "
                      "see only this account)")
+    notes.extend(_security_notes(snap))
     uptime = status(snap).get("uptime")
     if uptime is not None and uptime < 86400:
         notes.append(f"the server started {uptime / 3600:.1f} h ago: cumulative statistics (digests, index usage, "
@@ -54,3 +55,14 @@ def mysql_notes(snap: Any) -> list[str]:
     if in_scope and not tables.empty and len(tables) < int(in_scope):
         notes.append(f"only the {len(tables)} largest of {int(in_scope)} tables were read (collection is bounded)")
     return notes
+
+
+def _security_notes(snap: Any) -> list[str]:
+    """What the security review could not read, and the one grant that would let it."""
+    run = snap.run_of("accounts")
+    if run is None or run.status == "ok":
+        return []
+    table = "mysql.global_priv" if snap.meta.get("flavor") == "mariadb" else "mysql.user"
+    return [f"the account review (anonymous_account, weak_auth, superuser_role, global_privilege) was skipped: "
+            f"{run.detail or run.status}; it reads only {table} (GRANT SELECT ON {table} TO the dbxray account), "
+            "never the password hashes; the setting checks (insecure_setting) ran"]

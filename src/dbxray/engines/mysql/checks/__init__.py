@@ -6,6 +6,7 @@ MODULES = tuple(f"{__name__}.{m}" for m in (
     "deadlocks",
     "indexes",
     "schema",
+    "security",
     "settings",
     "statements",
     "transactions",
