@@ -330,7 +330,7 @@ def insecure_setting(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 
     - ``local_infile=ON``: any client may ``LOAD DATA LOCAL INFILE``, and a malicious server can read
       files from the client; ON is the MariaDB default.
-    - ``secure_file_priv`` empty: ``LOAD DATA INFILE``, ``SELECT … INTO OUTFILE`` and ``LOAD_FILE()`` reach
+    - ``secure_file_priv`` empty (or ``/``): ``LOAD DATA INFILE``, ``SELECT … INTO OUTFILE`` and ``LOAD_FILE()`` reach
       every file the server's OS user can (NULL disables them, a directory confines them); a warning
       when some non-admin account holds FILE.
     - ``require_secure_transport=OFF`` on a server listening beyond loopback (``bind_address``,
@@ -349,11 +349,12 @@ def insecure_setting(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             recommendation="Turn it off unless an application needs LOAD DATA LOCAL INFILE.",
             sql="SET GLOBAL local_infile = OFF;\n-- and in the [mysqld] section of the config file: local_infile = 0")
     value, disabled = _secure_file_priv(snap)
-    if disabled is False and not str(value or "").strip():
+    if disabled is False and str(value or "").strip() in ("", "/"):
         holders = [a.name for a in _live(snap) if "FILE" in a.privileges and not a.all_privileges]
         yield Finding(
             check="insecure_setting", severity="warning" if holders else "info",
-            title="secure_file_priv is empty: file import/export may read and write any directory",
+            title=f"secure_file_priv is {'empty' if not str(value or '').strip() else value!r}: file import/export "
+                  "may read and write any directory",
             object={"setting": "secure_file_priv"},
             evidence={"secure_file_priv": value, "non_admin_accounts_with_file": holders or None},
             recommendation=("Confine LOAD DATA INFILE / SELECT INTO OUTFILE / LOAD_FILE() to one directory, or "
