@@ -1,7 +1,7 @@
 """The MySQL/MariaDB security review on real MariaDB servers.
 
-Hit: a throwaway MariaDB of its own, listening beyond loopback, with ``secure_file_priv`` = / (every directory: an empty option value gives NULL here),
-``skip_name_resolve`` off and ``local_infile`` on, and the accounts a DBA flags (anonymous, no
+Hit: a throwaway MariaDB of its own, listening beyond loopback, with ``secure_file_priv`` = /
+(every directory: an empty option value gives NULL here), ``skip_name_resolve`` off and ``local_infile`` on, and the accounts a DBA flags (anonymous, no
 password, an admin from '%', an application account with FILE/PROCESS, one with SUPER, a host-name
 account). Each finding's SQL is then run, and the same report no longer has it (the near miss is the
 fixed server). Least privilege: an account that may read only mysql.global_priv gets the full account
@@ -81,7 +81,8 @@ def test_hits_then_the_fix_sql_clears_them(exposed):
     assert admin.severity == "critical" and admin.evidence["all_privileges"] and admin.evidence["grant_option"]
     assert admin.sql.startswith("RENAME USER 'admin'@'%' TO 'admin'@'localhost';")
     app = found[("global_privilege", "'app'@'%'")]
-    assert app.evidence["privileges"] == ["FILE", "PROCESS"] and app.sql == "REVOKE FILE, PROCESS ON *.* FROM 'app'@'%';"
+    assert app.evidence["privileges"] == ["FILE", "PROCESS"]
+    assert app.sql == "REVOKE FILE, PROCESS ON *.* FROM 'app'@'%';"
     ops = found[("global_privilege", "'ops'@'localhost'")]
     assert ops.evidence["privileges"] == ["SUPER"] and ops.severity == "warning"
     native = found[("weak_auth", "native")]
