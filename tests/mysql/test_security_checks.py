@@ -1,7 +1,8 @@
 """The MySQL/MariaDB security review on real MariaDB servers.
 
 Hit: a throwaway MariaDB of its own, listening beyond loopback, with ``secure_file_priv`` = /
-(every directory: an empty option value gives NULL here), ``skip_name_resolve`` off and ``local_infile`` on, and the accounts a DBA flags (anonymous, no
+(every directory: an empty option value gives NULL here), ``skip_name_resolve`` off and
+``local_infile`` on, and the accounts a DBA flags (anonymous, no
 password, an admin from '%', an application account with FILE/PROCESS, one with SUPER, a host-name
 account). Each finding's SQL is then run, and the same report no longer has it (the near miss is the
 fixed server). Least privilege: an account that may read only mysql.global_priv gets the full account
