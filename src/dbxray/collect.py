@@ -224,6 +224,8 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
         snap.collectors.append(CollectorRun(spec.metric, status, (time.monotonic() - t0) * 1000, detail,
                                             source=spec.path.name))
         return
-    snap.frames[spec.metric] = pd.DataFrame.from_records(rows, columns=cols)
+    frame = pd.DataFrame.from_records(rows, columns=cols)
+    post = getattr(engine, "postprocess", None)  # an engine's own reading of its rows (MySQL: statements)
+    snap.frames[spec.metric] = post(spec.metric, frame, snap) if post is not None else frame
     snap.collectors.append(CollectorRun(spec.metric, "ok", (time.monotonic() - t0) * 1000, "", len(rows),
                                         source=spec.path.name))

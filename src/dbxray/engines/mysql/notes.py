@@ -18,8 +18,11 @@ def mysql_notes(snap: Any) -> list[str]:
 
     notes: list[str] = []
     if snap.database and not (snap["statements"].empty and snap["slow_log"].empty):
+        frame = snap["statements"]
+        attributed = int((frame["schema_source"].notna()).sum()) if "schema_source" in frame else 0
         notes.append(f"statements are those run with {snap.database!r} as the default database (performance_schema "
-                     "files each digest under its session's default schema); dbxray's own session has none, so its "
+                     "files each digest under its session's default schema), and those run without one whose "
+                     f"digest names its tables ({attributed} here, attributed with sqlglot); dbxray's own "
                      "statements are never counted")
     ps = performance_schema_on(snap)
     slow = snap["slow_log"]
