@@ -63,6 +63,12 @@ def test_mysql8_new_collector_variants_run(shop8):
         assert runs[name].status == "ok" and runs[name].source == source, (name, runs[name])
     plugins = set(snap["auth_plugins"]["name"])
     assert "caching_sha2_password" in plugins
+    # every variant chosen for MySQL 8 ran: none failed (a skip names its reason)
+    failed = {c.name: c.detail for c in snap.collectors if c.status not in ("ok", "skipped")}
+    assert not failed, failed
+    mysql_only = {c.source for c in snap.collectors if c.source and ("mysql80" in c.source or "_mysql" in c.source)}
+    assert {"lock_waits_mysql80.sql", "trx_locks_mysql80.sql", "statements_mysql80028.sql",
+            "index_usage_mysql80.sql", "indexes_mysql80.sql"} <= mysql_only, mysql_only
 
 
 def test_mysql8_idle_transaction_names_tables_from_data_locks(shop8):

@@ -117,7 +117,7 @@ def temp_table(node: Node, ctx: Context) -> Iterable[Finding]:
         "filled_from": [n.label() for n in feeding][:5],
         "went_to_disk": went_to_disk, "created_tmp_disk_tables": disk,
         "created_tmp_tables": delta.get("created_tmp_tables"), **limits,
-        "blob_columns": blobs or None, **time_evidence(node)}
+        "blob_columns": blobs or None, **(time_evidence(node) if node.self_ms else {})}
     if facts.get("status_source"):
         evidence["status_source"] = facts["status_source"]
     causes = []
