@@ -232,3 +232,25 @@ def test_recorded_mysql8_columns_the_new_collectors_read():
     assert {"NAME", "COUNT", "SUBSYSTEM"} <= {c.upper() for c in header(
         FIXTURES / "mysql8" / "is_innodb_metrics_row_manual80.tsv")}
     assert "`COUNT`" in metrics
+
+
+def test_mysql8_sysbench_points_in_list(mysql8: MyServer):
+    """sysbench select_random_points on MySQL 8 without the k index: the SHA-256 digest ``k IN (...)`` gives the
+    missing index on sbtest1(k)."""
+    import shutil
+
+    from tests.mysql.test_sysbench_points import _sysbench
+
+    if shutil.which("sysbench") is None:
+        pytest.skip("sysbench is not installed")
+    db = mysql8.new_database("sb")
+    try:
+        _sysbench(mysql8, db, "prepare")
+        mysql8.run(db, "ALTER TABLE sbtest1 DROP INDEX k_1")
+        _sysbench(mysql8, db, "--threads=1", "--time=4", "--report-interval=0", "--db-ps-mode=disable", "run")
+        rep = report(mysql8.dsn(db))
+        (f,) = findings(rep, "missing_index", table="sbtest1")
+        assert f.object["columns"] == ["k"]
+        assert any(s["query"].endswith("IN (...)") for s in f.evidence["statements"])
+    finally:
+        mysql8.drop_database(db)
