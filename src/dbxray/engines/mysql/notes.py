@@ -66,6 +66,7 @@ def _security_notes(snap: Any) -> list[str]:
     if run is None or run.status == "ok":
         return []
     table = "mysql.global_priv" if snap.meta.get("flavor") == "mariadb" else "mysql.user"
+    how = (f"it reads only {table} (GRANT SELECT ON {table} TO the dbxray account), never the password hashes"
+           if run.status != "skipped" else "this server version is not supported by the account collector")
     return [f"the account review (anonymous_account, weak_auth, superuser_role, global_privilege) was skipped: "
-            f"{run.detail or run.status}; it reads only {table} (GRANT SELECT ON {table} TO the dbxray account), "
-            "never the password hashes; the setting checks (insecure_setting) ran"]
+            f"{run.detail or run.status}; {how}; the setting checks (insecure_setting) ran"]
