@@ -17,6 +17,7 @@ if is_root && command -v apt-get >/dev/null 2>&1; then
     if [ -z "$pgv" ]; then want+=(postgresql postgresql-contrib); fi
     command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || want+=(mariadb-server)
     command -v pt-duplicate-key-checker >/dev/null 2>&1 || want+=(percona-toolkit)
+    command -v sysbench >/dev/null 2>&1 || want+=(sysbench)  # tests/mysql/test_sysbench_points.py
     python3 -m venv --help >/dev/null 2>&1 || want+=(python3-venv)
     if [ -n "$pgv" ]; then
         [ -f "/usr/share/postgresql/$pgv/extension/hypopg.control" ] || want+=("postgresql-$pgv-hypopg")

@@ -35,10 +35,14 @@ SELECT DIGEST AS queryid,
 FROM performance_schema.events_statements_summary_by_digest
 WHERE DIGEST IS NOT NULL
   AND COUNT_STAR > 0
-  -- dbxray's own session has no default schema, so its statements are recorded with SCHEMA_NAME NULL
-  -- and never match: only statements run with the target database as their default schema are reported
+  -- statements run with the target database as their default schema; and those run with none
+  -- (SCHEMA_NAME NULL: `SELECT ... FROM shop.orders`) whose text names it: the engine attributes them by
+  -- the tables their digest names (sqlglot) and drops the rest, dbxray's own EXPLAINs and catalog reads
   AND (SCHEMA_NAME = @dbxray_db
        OR (@dbxray_db IS NULL AND SCHEMA_NAME IS NOT NULL
-           AND SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')))
+           AND SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys'))
+       OR (SCHEMA_NAME IS NULL AND DIGEST_TEXT NOT LIKE 'EXPLAIN %' AND DIGEST_TEXT NOT LIKE 'ANALYZE %'
+           AND DIGEST_TEXT NOT LIKE 'SHOW %'
+           AND (@dbxray_db IS NULL OR LOCATE(CONCAT('`', REPLACE(@dbxray_db, '`', '``'), '` .'), DIGEST_TEXT) > 0)))
 ORDER BY SUM_TIMER_WAIT DESC
 LIMIT 5000

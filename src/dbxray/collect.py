@@ -245,6 +245,7 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
         from dbxray.sqltext import normalize_frame, safe_normalize
 
         normalize_frame(frame, spec.normalize, lambda text: safe_normalize(engine.normalize_sql, text, engine.name))
-    snap.frames[spec.metric] = frame
+    post = getattr(engine, "postprocess", None)  # an engine's own reading of its rows (MySQL: statements)
+    snap.frames[spec.metric] = post(spec.metric, frame, snap) if post is not None else frame
     snap.collectors.append(CollectorRun(spec.metric, "ok", (time.monotonic() - t0) * 1000, "", len(rows),
                                         source=spec.path.name))

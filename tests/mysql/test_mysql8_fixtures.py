@@ -356,7 +356,7 @@ def qualified_columns(sql: str, alias: str) -> set[str]:
 
 
 SQL_WORDS = {"SELECT", "AS", "FROM", "WHERE", "IS", "NOT", "NULL", "AND", "OR", "IN", "ORDER", "BY", "DESC",
-             "LIMIT"}
+             "LIMIT", "LIKE", "LOCATE", "CONCAT", "REPLACE"}
 
 
 def bare_columns(sql: str) -> set[str]:

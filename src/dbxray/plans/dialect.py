@@ -44,6 +44,12 @@ class PlanDialect:
         """(advice, fix SQL) when the optimizer has no statistics on unindexed filter columns, or None."""
         return None
 
+    def grouping(self, sql: str | None) -> dict[str, Any] | None:
+        """What a statement groups and orders by, for the temporary-table rule: ``group_by`` and
+        ``order_by`` as [(table, column)], ``equalities`` {table: [column]} from the WHERE clause,
+        ``tables`` {table: schema or None}, ``columns`` (every column name it mentions); None when unknown."""
+        return None
+
     def statement_offset(self, sql: str) -> float | None:
         """The OFFSET of a statement's top level, read from its text (plans without actual rows)."""
         return None

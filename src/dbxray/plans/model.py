@@ -118,6 +118,9 @@ class Plan:
     triggers: list[dict[str, Any]] = field(default_factory=list)
     statement: str | None = None  # the SQL, when known
     raw: Any = field(default=None, repr=False)
+    # what the engine measured around an analysed run (MySQL: session status deltas such as
+    # created_tmp_disk_tables, TEXT/BLOB columns of the statement's tables); empty when unknown
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def analysed(self) -> bool:

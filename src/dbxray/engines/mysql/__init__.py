@@ -49,6 +49,15 @@ class MySQLEngine(BaseEngine):
             return "error", f"permission denied: {message}"
         return "error", message
 
+    def postprocess(self, metric: str, frame: Any, snap: Any) -> Any:
+        """Statements run without a default database are filed under a NULL schema: attribute them by the
+        tables their digest names (see ``engines.mysql.attribution``)."""
+        if metric != "statements":
+            return frame
+        from dbxray.engines.mysql.attribution import attribute_statements
+
+        return attribute_statements(frame, snap.database)
+
     # -- checking --------------------------------------------------------------------------------
     def frames(self) -> Any:
         from dbxray.engines.mysql.frames import MySQLFrames

@@ -18,8 +18,11 @@ def mysql_notes(snap: Any) -> list[str]:
 
     notes: list[str] = []
     if snap.database and not (snap["statements"].empty and snap["slow_log"].empty):
+        frame = snap["statements"]
+        attributed = int((frame["schema_source"].notna()).sum()) if "schema_source" in frame else 0
         notes.append(f"statements are those run with {snap.database!r} as the default database (performance_schema "
-                     "files each digest under its session's default schema); dbxray's own session has none, so its "
+                     "files each digest under its session's default schema), and those run without one whose "
+                     f"digest names its tables ({attributed} here, attributed with sqlglot); dbxray's own "
                      "statements are never counted")
     ps = performance_schema_on(snap)
     slow = snap["slow_log"]
@@ -44,6 +47,7 @@ def mysql_notes(snap: Any) -> list[str]:
         notes.append(f"account {server_row(snap).get('account')} lacks PROCESS: other sessions, InnoDB transactions "
                      "and lock waits are invisible (long_running_query, idle_in_transaction and lock_contention "
                      "see only this account)")
+    notes.extend(_security_notes(snap))
     uptime = status(snap).get("uptime")
     if uptime is not None and uptime < 86400:
         notes.append(f"the server started {uptime / 3600:.1f} h ago: cumulative statistics (digests, index usage, "
@@ -54,3 +58,15 @@ def mysql_notes(snap: Any) -> list[str]:
     if in_scope and not tables.empty and len(tables) < int(in_scope):
         notes.append(f"only the {len(tables)} largest of {int(in_scope)} tables were read (collection is bounded)")
     return notes
+
+
+def _security_notes(snap: Any) -> list[str]:
+    """What the security review could not read, and the one grant that would let it."""
+    run = snap.run_of("accounts")
+    if run is None or run.status == "ok":
+        return []
+    table = "mysql.global_priv" if snap.meta.get("flavor") == "mariadb" else "mysql.user"
+    how = (f"it reads only {table} (GRANT SELECT ON {table} TO the dbxray account), never the password hashes"
+           if run.status != "skipped" else "this server version is not supported by the account collector")
+    return [f"the account review (anonymous_account, weak_auth, superuser_role, global_privilege) was skipped: "
+            f"{run.detail or run.status}; {how}; the setting checks (insecure_setting) ran"]

@@ -23,7 +23,7 @@ from dbxray.findings import Finding
 from dbxray.plans.model import Plan
 from dbxray.plans.rules.common import RULES, Context, RuleInfo, Thresholds, plan_rule
 
-_MODULES = ("estimates", "memory", "reads", "joins", "statement")  # import order is the rules' order
+_MODULES = ("estimates", "memory", "reads", "joins", "statement", "temp_tables")  # import order is the rules' order
 _loaded = False
 
 

@@ -43,6 +43,8 @@ class Thresholds:
     fk_trigger_min_ms: float = 10.0
     fk_trigger_share: float = 0.2
     sort_memory_factor: float = 3.0  # an in-memory sort needs ~2.5-4.5x what it wrote to disk (measured on PG 15)
+    temp_table_min_ms: float = 500.0  # an implicit temporary table (GROUP BY / ORDER BY / DISTINCT) this slow
+    temp_table_share: float = 0.3  # ... and this share of the statement's time
 
 
 

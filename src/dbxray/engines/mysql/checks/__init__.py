@@ -3,8 +3,11 @@
 ENGINES = ("mysql",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
     "activity",
+    "deadlocks",
     "indexes",
     "schema",
+    "security",
     "settings",
     "statements",
+    "transactions",
 ))

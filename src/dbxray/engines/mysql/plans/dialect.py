@@ -39,3 +39,10 @@ class MySQLPlanDialect(PlanDialect):
             sql = f"ANALYZE TABLE {table_sql} UPDATE HISTOGRAM ON {self.columns(columns)} WITH 100 BUCKETS;"
         return (f"Likely cause: the optimizer has no statistics on {', '.join(columns)} (not indexed), so it guesses "
                 "the filter's selectivity. A histogram on those columns gives it the real distribution.", sql)
+
+    def grouping(self, sql: str | None) -> dict[str, Any] | None:
+        if not sql:
+            return None
+        from dbxray.engines.mysql.plans.grouping import statement_grouping
+
+        return statement_grouping(sql)

@@ -10,4 +10,5 @@ MODULES = tuple(f"{__name__}.{m}" for m in (
     "security",
     "settings",
     "statements",
+    "transactions",
 ))
