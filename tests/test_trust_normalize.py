@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dbxray import engine
 from dbxray.collect import load_specs
-from dbxray.sqltext import scrub
+from dbxray.engines.sqltext import scrub
 
 PG = engine.get("postgres")
 MY = engine.get("mysql")

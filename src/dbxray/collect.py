@@ -242,7 +242,7 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
         return
     frame = pd.DataFrame.from_records(rows, columns=cols)
     if spec.normalize and not raw_queries:
-        from dbxray.sqltext import normalize_frame, safe_normalize
+        from dbxray.engines.sqltext import normalize_frame, safe_normalize
 
         normalize_frame(frame, spec.normalize, lambda text: safe_normalize(engine.normalize_sql, text, engine.name))
     post = getattr(engine, "postprocess", None)  # an engine's own reading of its rows (MySQL: statements)

@@ -112,9 +112,9 @@ class BaseEngine:
 
     def normalize_sql(self, text: str) -> str:
         """Statement text as it may be stored or shown: every literal a placeholder, no comments
-        (``dbxray.sqltext``). Engines answer with their own parser's lexer; this default is the
+        (``dbxray.engines.sqltext``). Engines answer with their own parser's lexer; this default is the
         fail-closed generic one."""
-        from dbxray.sqltext import scrub
+        from dbxray.engines.sqltext import scrub
 
         return scrub(text, "postgres")
 

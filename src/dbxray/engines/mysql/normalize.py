@@ -3,7 +3,7 @@
 sqlglot's MySQL tokenizer finds the literals (strings in single or double quotes, numbers, hex and
 bit strings, national and charset-introduced strings): each becomes ``?``; comments are dropped;
 the rest keeps its spacing. Text the tokenizer cannot read (cut inside a literal) goes to the
-fail-closed fallback of ``dbxray.sqltext``.
+fail-closed fallback of ``dbxray.engines.sqltext``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from functools import lru_cache
 
 @lru_cache(maxsize=4096)
 def normalize_mysql(text: str) -> str:
-    from dbxray.sqltext import _tidy, scrub
+    from dbxray.engines.sqltext import _tidy, scrub
 
     if not text or not any(ch in text for ch in "'\"0123456789#-/"):
         return text

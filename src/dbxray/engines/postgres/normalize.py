@@ -3,7 +3,7 @@
 pglast's scanner is PostgreSQL's own lexer: every constant token (strings in all their forms,
 numbers, bit and hex strings) becomes the next free ``$n``; comments are dropped; everything else,
 including the spacing, is kept. Text the lexer cannot read (cut inside a literal by
-``track_activity_query_size``) goes to the fail-closed fallback of ``dbxray.sqltext``.
+``track_activity_query_size``) goes to the fail-closed fallback of ``dbxray.engines.sqltext``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 
 @lru_cache(maxsize=4096)
 def normalize_pg(text: str) -> str:
-    from dbxray.sqltext import _Placeholders, _tidy, scrub
+    from dbxray.engines.sqltext import _Placeholders, _tidy, scrub
 
     if not text or not any(ch in text for ch in "'$0123456789-/"):
         return text
