@@ -22,7 +22,7 @@ def diagnose(findings: Iterable[Any], statements: Iterable[dict[str, Any]] = (),
     """Rank the bottlenecks that ``findings`` (with their ids) show; ``statements`` are the ranked
     statements (``report.summary.statements`` rows: query id, share of time, calls) over the interval."""
     from dbxray.diagnose.evidence import Evidence
-    from dbxray.diagnose.locking import locking_bottlenecks
+    from dbxray.diagnose.locking import deadlock_bottlenecks, locking_bottlenecks
     from dbxray.diagnose.maintenance import maintenance_bottlenecks
     from dbxray.diagnose.rank import ranked, summary
     from dbxray.diagnose.risks import configuration_bottlenecks, connection_bottlenecks, risk_bottlenecks
@@ -34,7 +34,7 @@ def diagnose(findings: Iterable[Any], statements: Iterable[dict[str, Any]] = (),
     # order matters: a finding joins the first chain that explains it (outage risks and the lock graph
     # are the most specific; statements next; then what is left of spills, vacuum and settings)
     for build in (risk_bottlenecks, locking_bottlenecks, statement_bottlenecks, spill_bottleneck,
-                  maintenance_bottlenecks, connection_bottlenecks, configuration_bottlenecks):
+                  maintenance_bottlenecks, deadlock_bottlenecks, connection_bottlenecks, configuration_bottlenecks):
         found.extend(build(ev))
     bottlenecks = ranked(found)
     result = Diagnosis(summary(bottlenecks, len(ev.findings)), bottlenecks)

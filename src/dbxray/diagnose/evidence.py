@@ -10,7 +10,7 @@ from dbxray.findings import Finding
 
 # checks whose findings describe one statement's plan (they carry the statement's query id)
 PLAN_CHECKS = {"row_estimate_error", "disk_sort", "hash_spill", "lossy_bitmap", "filter_inefficiency",
-               "heap_fetches", "nested_loop_explosion", "large_offset", "high_planning_time"}
+               "heap_fetches", "nested_loop_explosion", "large_offset", "high_planning_time", "temp_table"}
 
 
 def query_ids_of(f: Finding) -> set[str]:

@@ -65,3 +65,24 @@ def vacuum_victims(ev: Evidence) -> list:
     """The tables whose dead rows wait for vacuum (they pay for whoever holds the horizon)."""
     return [g for c in ("vacuum_overdue", "table_bloat") for g in ev.by_check.get(c, ())
             if g.id not in ev.claimed and g.evidence.get("autovacuum_enabled", True) is not False]
+
+
+def deadlock_bottlenecks(ev: Evidence) -> list[Bottleneck]:
+    """Deadlocks: transactions that take the same locks in opposite orders; the server kills one."""
+    out = []
+    for f in ev.by_check.get("deadlock", ()) + ev.by_check.get("deadlocks", ()):
+        if f.id in ev.claimed or f.severity == "info":
+            continue
+        e = f.evidence
+        rate = e.get("per_hour")
+        out.append(Bottleneck(
+            "locking", f.title, dict(f.object),
+            "transactions take the same row locks in opposite orders, so each waits for the other until the server "
+            "rolls one back" + (f": {short(e.get('lock_order'), 200)}" if e.get("lock_order") else ""),
+            (f"{num(rate):,.1f} deadlocks an hour" if rate is not None else
+             f"{count(e.get('deadlocks'))} deadlocks since the statistics began")
+            + "; each one rolls back a transaction the application must retry",
+            ev.claim([f]), Fix(f.sql, short(f.recommendation, 240), "an application change: take locks in one "
+                               "order (sort the keys), keep transactions short; retry on deadlock errors"),
+            "proven", f.severity, score=20.0 + min(num(rate), 30.0) if rate is not None else 25.0))
+    return out
