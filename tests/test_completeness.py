@@ -161,3 +161,19 @@ def test_plan_rule_thresholds_are_read_from_the_config(tmp_path):
     cfg.write_text("[plans.missing_index]\nenabled = false\n")
     off = json.loads(run("explain", "--plan-file", str(path), "--format", "json", "--config", str(cfg)).stdout)
     assert not any(f["check"] == "missing_index" for f in off["findings"])
+
+
+def test_a_crashing_diagnosis_keeps_every_finding_and_says_so(shop):
+    pg, name = shop
+    inject = """
+        import dbxray.diagnose.locking as locking
+        def boom(ev):
+            raise KeyError("planted advisor bug")
+        locking.locking_bottlenecks = boom
+    """
+    result = run("report", "--format", "json", "--dsn", pg.dsn(name), inject=inject)
+    assert result.returncode == 4, result.stderr
+    assert "the diagnosis failed (KeyError" in _one_line(result)
+    data = json.loads(result.stdout)
+    assert any(f["check"] == "setting" and f["object"]["setting"] == "fsync" for f in data["findings"])
+    assert data["diagnosis"]["bottlenecks"] == [] and "not ranked" in data["diagnosis"]["summary"]

@@ -4,6 +4,7 @@
 -- about: events_statements_current and _history ON): which tables an idle transaction touched
 -- privileges: PROCESS (INNODB_TRX) and SELECT on performance_schema
 -- order: 34
+-- normalize: sql_text
 SELECT th.PROCESSLIST_ID AS pid,
        s.EVENT_ID AS event_id,
        s.CURRENT_SCHEMA AS current_schema,

@@ -3,6 +3,7 @@
 -- about: hold back the xmin horizon, which tables they hold locks on (beyond plain reads) and who waits on them
 -- privileges: pg_read_all_stats (in pg_monitor) to see other roles' sessions
 -- order: 32
+-- normalize: last_query
 SELECT a.pid,
        a.usename AS role,
        a.datname AS database,

@@ -92,6 +92,10 @@ def main() -> None:
             _interrupted()
         raise
     except Exception as exc:  # never a traceback for the user unless asked for
+        if _STOPPED_BY or _caused_by_interrupt(exc):
+            # a signal arrived and cleanup met a connection still busy with the cancelled query
+            # ("another command is already in progress"): that is the interrupt, not a bug
+            _interrupted()
         if os.environ.get("DBXRAY_DEBUG"):
             raise
         from dbxray.connect import redact

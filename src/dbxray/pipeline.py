@@ -80,7 +80,15 @@ def diagnose(checked: Checked, live: Any = None) -> tuple[list[Any], Any]:
     frame = checked.statements
     cols = [c for c in ("queryid", "query", "calls", "total_ms", "share_pct", "mean_ms") if c in frame.columns]
     rows = frame[cols].to_dict("records") if frame is not None and len(frame) else []
-    return findings, rank_bottlenecks(findings, rows)
+    try:
+        return findings, rank_bottlenecks(findings, rows)
+    except Exception as exc:  # a bug in the advisor must not lose the findings: the report says it is partial
+        from dbxray.diagnose import Diagnosis
+
+        failed = Diagnosis(f"The diagnosis failed ({exc.__class__.__name__}: {exc}); the findings below are "
+                           "complete but not ranked.")
+        failed.error = f"{exc.__class__.__name__}: {exc}"
+        return findings, failed
 
 
 def build(snapshot: Snapshot, checked: Checked, config: Any, live: Any = None) -> Any:

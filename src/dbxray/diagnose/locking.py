@@ -70,7 +70,7 @@ def vacuum_victims(ev: Evidence) -> list:
 def deadlock_bottlenecks(ev: Evidence) -> list[Bottleneck]:
     """Deadlocks: transactions that take the same locks in opposite orders; the server kills one."""
     out = []
-    for f in ev.by_check.get("deadlock", ()) + ev.by_check.get("deadlocks", ()):
+    for f in [*ev.by_check.get("deadlock", ()), *ev.by_check.get("deadlocks", ())]:
         if f.id in ev.claimed or f.severity == "info":
             continue
         e = f.evidence

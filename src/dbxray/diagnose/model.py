@@ -55,6 +55,7 @@ class Diagnosis:
     summary: str
     bottlenecks: list[Bottleneck] = field(default_factory=list)
     duration_ms: float = 0.0
+    error: str | None = None  # the diagnosis crashed: the report is incomplete
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary, "bottlenecks": [b.to_dict() for b in self.bottlenecks]}

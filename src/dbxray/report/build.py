@@ -117,6 +117,8 @@ def build_report(snapshot: Any, checked: Any, config: Any, findings: list[Findin
     if diagnosis is not None:
         report.diagnosis = diagnosis
         report.collection["diagnosis_ms"] = round(diagnosis.duration_ms, 1)
+        if diagnosis.error:
+            report.incomplete.append(f"the diagnosis failed ({diagnosis.error}): findings are not ranked")
     return report
 
 
