@@ -53,7 +53,7 @@ EXTERNAL_OPTIONS = {"missing_index": ("dbxray.engines.postgres.advisor.advise", 
 
 
 ANY_ENGINE = ("*",)
-SHARED_MODULES: tuple[str, ...] = ()  # engine-neutral checks in this package
+SHARED_MODULES: tuple[str, ...] = ("activity", "indexes", "schema", "statements")  # engine-neutral checks here
 
 
 def check(check_id: str, area: str, engines: tuple[str, ...] = ANY_ENGINE, emits: tuple[str, ...] = (),
