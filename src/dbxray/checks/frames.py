@@ -148,7 +148,9 @@ class NoFrames:
         return []
 
     def lock_queue_text(self, snap: Any, waiting: list[dict[str, Any]], longest: float) -> Text:
-        raise NotImplementedError("an engine that has lock_queue rows words them")
+        return Text(title=f"{len(waiting)} session(s) wait in a lock queue, longest {human_seconds(longest)}",
+                    evidence={"waiting": [{"pid": w["pid"], "waiting_s": w["wait_s"]} for w in waiting]},
+                    recommendation="End the oldest open transaction on the table the queue waits for.")
 
     # -- index usage: unused_index ---------------------------------------------------------------------
     def stats_age(self, snap: Any) -> float | None:
@@ -177,9 +179,12 @@ class NoFrames:
 
     # -- sequences: sequence_exhaustion ---------------------------------------------------------------
     def sequences(self, snap: Any) -> list[dict[str, Any]]:
-        """Generated keys and how much of their range is used: ``used_pct``, plus ``raw`` (the engine's
-        row: a sequence, an AUTO_INCREMENT column) for the wording."""
+        """Generated keys and how much of their range is used: ``used_pct``, ``name`` (as people call
+        it), ``object`` (the finding's object: ``schema``, ``sequence``, ``table``, ``columns``), and
+        ``raw`` (the engine's row: a sequence, an AUTO_INCREMENT column) for the wording."""
         return []
 
     def sequence_text(self, snap: Any, seq: dict[str, Any], pct: float) -> Text:
-        raise NotImplementedError("an engine that has sequences words them")
+        return Text(title=f"{seq['name']} has used {pct:.1f}% of its range", object=seq["object"],
+                    evidence={"used_pct": round(pct, 2)},
+                    recommendation="Widen the key (and every column that references it) before it runs out.")

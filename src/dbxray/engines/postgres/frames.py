@@ -212,7 +212,10 @@ class PostgresFrames(NoFrames):
             else:
                 limit = max(v for v in [r.get("min_value"), -col_max - 1 if col_max else None] if v is not None)
                 used = last / limit if limit else 0
-            out.append({"used_pct": 100.0 * used, "limit": limit, "column_max": col_max, "raw": r})
+            out.append({"used_pct": 100.0 * used, "name": r["sequence"], "limit": limit, "column_max": col_max,
+                        "object": {"schema": r["schema"], "sequence": r["sequence"], "table": r.get("table"),
+                                   "columns": [r["column"]] if r.get("column") else None},
+                        "raw": r})
         return out
 
     def sequence_text(self, snap: Any, seq: dict[str, Any], pct: float) -> Text:
@@ -235,8 +238,7 @@ class PostgresFrames(NoFrames):
         return Text(
             title=f"Sequence {r['sequence']} has used {pct:.1f}% of its range"
                   + (f" (limited by {feeds})" if column_limited else ""),
-            object={"schema": r["schema"], "sequence": r["sequence"], "table": r.get("table"),
-                    "columns": [r["column"]] if r.get("column") else None},
+            object=seq["object"],
             evidence={"last_value": int(last), "limit": int(limit), "used_pct": round(pct, 2),
                       "values_left": int(abs(limit - last)), "sequence_type": r.get("sequence_type"),
                       "column_type": r.get("column_type"),
