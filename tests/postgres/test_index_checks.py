@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.pg.helpers import findings, report
+from tests.postgres.helpers import findings, report
 
 
 @pytest.fixture(scope="module")

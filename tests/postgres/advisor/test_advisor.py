@@ -17,7 +17,7 @@ from dbxray.connect import connect
 from dbxray.demo.sandbox import find_postgres_bindir
 from dbxray.engines.postgres.advisor import prove_index, statements_using
 from dbxray.engines.postgres.advisor.advise import advise
-from tests.indexes.conftest import on_table
+from tests.postgres.advisor.conftest import on_table
 
 ACCOUNTS = """
 CREATE TABLE accounts (id int, email text, region int, note text);

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.pg.helpers import findings, report
+from tests.postgres.helpers import findings, report
 
 
 def test_missing_primary_key_warning_and_promotable_unique_index_info(pg_db):

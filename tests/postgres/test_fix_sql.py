@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import psycopg
 
-from tests.pg.helpers import findings, flush_stats, report
+from tests.postgres.helpers import findings, flush_stats, report
 
 
 def run_fix(conn: psycopg.Connection, sql: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from dbxray.plans.analyze import hot_nodes
-from tests.plans.conftest import explain_on
+from tests.postgres.plans.conftest import explain_on
 
 PARALLEL = ("SET parallel_setup_cost = 0", "SET parallel_tuple_cost = 0", "SET min_parallel_table_scan_size = 0",
             "SET max_parallel_workers_per_gather = 2")

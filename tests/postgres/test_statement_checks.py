@@ -6,7 +6,7 @@ import pytest
 
 from dbxray.connect import connect
 from dbxray.pipeline import live_report
-from tests.pg.helpers import findings, report
+from tests.postgres.helpers import findings, report
 
 
 @pytest.fixture

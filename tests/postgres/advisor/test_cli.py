@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import sys
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.indexes.test_advisor_pg import ACCOUNTS, seed
+from tests.postgres.advisor.test_advisor import ACCOUNTS, seed
 
 DBXRAY = str(Path(sys.executable).with_name("dbxray"))
 LOOKUP = "SELECT id, region FROM accounts WHERE email = $1"
@@ -89,22 +88,3 @@ def test_bad_queries_are_one_line(accounts, query, message):
 def test_bad_dsn_is_one_line():
     result = cli("--dsn", "postgresql://nobody:secret@127.0.0.1:1/x")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "secret" not in result.stderr
-
-
-def test_mysql_dispatch():
-    """MySQL/MariaDB go to their own advisor module; without it, one clear line."""
-    result = cli("--dsn", "mysql://root@127.0.0.1:3306/mysql", "--format", "json")
-    if "cannot reach" in result.stderr:
-        pytest.skip("no local MariaDB/MySQL")
-    try:
-        importlib.import_module("dbxray.engines.mysql.advisor.advise")
-        available = True
-    except Exception:
-        available = False
-    if not available:
-        assert result.returncode == 2 and "not available" in result.stderr and result.stderr.count("\n") == 1
-    else:
-        assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout)["kind"] == "indexes"
-    verify = cli("--dsn", "mysql://root@127.0.0.1:3306/mysql", "--verify")
-    assert verify.returncode == 2 and "PostgreSQL only" in verify.stderr

@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from tests.pg.helpers import findings, report
+from tests.postgres.helpers import findings, report
 
 
 @pytest.fixture

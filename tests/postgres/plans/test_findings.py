@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.plans.conftest import explain_on
+from tests.postgres.plans.conftest import explain_on
 
 SMALL_WORK_MEM = ("SET work_mem = '64kB'", "SET max_parallel_workers_per_gather = 0")
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from dbxray.demo.sandbox import PostgresSandbox, _run_as
-from tests.pg.helpers import findings, flush_stats, report
+from tests.postgres.helpers import findings, flush_stats, report
 from tests.servers import needs_pg_binaries
 
 

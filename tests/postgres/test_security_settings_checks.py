@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.pg.helpers import findings, report
+from tests.postgres.helpers import findings, report
 
 
 def test_extra_login_superuser_is_found_but_not_bootstrap_or_nologin(pg_db):

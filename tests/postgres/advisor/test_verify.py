@@ -17,7 +17,7 @@ from dbxray.connect import connect
 from dbxray.demo.sandbox import PostgresSandbox, _chown_tree, _run_as, find_postgres_bindir, free_port
 from dbxray.engines.postgres.advisor.advise import advise, advise_postgres
 from dbxray.engines.postgres.advisor.verify import verify_findings
-from tests.indexes.test_advisor_pg import ACCOUNTS, seed
+from tests.postgres.advisor.test_advisor import ACCOUNTS, seed
 
 
 def _lookup_workload(db) -> None:

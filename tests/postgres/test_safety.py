@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dbxray.demo.sandbox import PostgresSandbox, find_postgres_bindir
-from tests.pg.helpers import report, user_table_counters
+from tests.postgres.helpers import report, user_table_counters
 
 DBXRAY = [str(Path(sys.executable).with_name("dbxray"))]
 SECRET = "s3cr3t-Pa55"
