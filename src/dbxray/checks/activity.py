@@ -121,7 +121,7 @@ def connection_saturation(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         severity="critical" if pct >= t["critical_pct"] else "warning",
         title=f"{int(use.used)} of {int(use.limit)} {frames.connection_noun} in use ({pct:.0f}%)",
         object={"setting": "max_connections"},
-        evidence=use.evidence,
+        evidence=frames.connection_evidence(snap, use),
         recommendation=frames.connection_advice,
         sql=frames.connection_limit_sql(use.limit),
     )

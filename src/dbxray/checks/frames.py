@@ -38,11 +38,12 @@ class Text:
 
 @dataclass
 class Connections:
-    """Connection use: ``used`` of ``limit`` (the limit clients can reach), and the figures behind it."""
+    """Connection use: ``used`` of ``limit`` (the limit clients can reach), and the engine's own
+    figures behind them (``raw``, for its evidence)."""
 
     used: float
     limit: float
-    evidence: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
 
 
 def frames_of(snap: Any) -> Any:
@@ -118,6 +119,10 @@ class NoFrames:
     def connections(self, snap: Any) -> Connections | None:
         return None
 
+    def connection_evidence(self, snap: Any, use: Connections) -> dict[str, Any]:
+        """The figures a saturation finding carries (asked only when there is one)."""
+        return {"connections": use.used, "limit": use.limit}
+
     connection_noun = "connections"
     connection_advice = "Pool connections and shrink application pools; raise the limit only with memory to spare."
 
@@ -157,11 +162,12 @@ class NoFrames:
         """Seconds the index-usage statistics have been counting (None: unknown)."""
         return None
 
-    def index_usage(self, snap: Any) -> list[dict[str, Any]]:
-        """Indexes with their use: ``schema``, ``table``, ``index``, ``columns``, ``size_bytes`` (None:
-        unknown), ``scans`` (0: never used since the statistics began; None: no evidence either way),
-        ``enforces`` (primary key, unique or other constraint: never reported as droppable), and
-        ``raw`` (the engine's row, for its wording)."""
+    def unused_indexes(self, snap: Any) -> list[dict[str, Any]]:
+        """Indexes with no recorded use since the statistics began (the engine decides what counts:
+        scans, reads, I/O; indexes of tables nothing read are left out, there is no evidence either
+        way): ``schema``, ``table``, ``index``, ``size_bytes`` (None: unknown), ``enforces`` (primary
+        key, unique or other constraint: never reported as droppable), and ``raw`` (the engine's
+        row, for its wording)."""
         return []
 
     def index_foreign_keys(self, snap: Any, ix: dict[str, Any]) -> list[str]:
@@ -173,18 +179,21 @@ class NoFrames:
         size = ix.get("size_bytes")
         return Text(title=f"Index {ix['index']} on {ix['table']} has never been used"
                           + (f" ({human_bytes(size)})" if size else ""),
-                    object={k: ix[k] for k in ("schema", "table", "index", "columns")},
+                    object={k: ix[k] for k in ("schema", "table", "index")},
                     evidence={"scans": 0, "stats_age": human_seconds(age_s), "size_bytes": size},
                     recommendation="Confirm it is unused on every replica and by periodic jobs, then drop it.")
 
     # -- sequences: sequence_exhaustion ---------------------------------------------------------------
     def sequences(self, snap: Any) -> list[dict[str, Any]]:
-        """Generated keys and how much of their range is used: ``used_pct``, ``name`` (as people call
-        it), ``object`` (the finding's object: ``schema``, ``sequence``, ``table``, ``columns``), and
-        ``raw`` (the engine's row: a sequence, an AUTO_INCREMENT column) for the wording."""
+        """Generated keys and how much of their range is used: ``used_pct``, and ``raw`` (the engine's
+        row: a sequence, an AUTO_INCREMENT column; the plain wording below reads its ``schema``,
+        ``sequence``, ``table`` and ``column``)."""
         return []
 
     def sequence_text(self, snap: Any, seq: dict[str, Any], pct: float) -> Text:
-        return Text(title=f"{seq['name']} has used {pct:.1f}% of its range", object=seq["object"],
+        r = seq["raw"]
+        return Text(title=f"{r.get('sequence') or r.get('column')} has used {pct:.1f}% of its range",
+                    object={"schema": r.get("schema"), "sequence": r.get("sequence"), "table": r.get("table"),
+                            "columns": [r["column"]] if r.get("column") else None},
                     evidence={"used_pct": round(pct, 2)},
                     recommendation="Widen the key (and every column that references it) before it runs out.")

@@ -30,8 +30,8 @@ def unused_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     frames = frames_of(snap)
     age_s = frames.stats_age(snap)
     young = age_s is None or age_s < t["min_stats_days"] * 86400
-    for ix in frames.index_usage(snap):
-        if ix["enforces"] or ix["scans"] != 0:
+    for ix in frames.unused_indexes(snap):
+        if ix["enforces"]:
             continue
         size = ix.get("size_bytes")
         if size is not None and size < t["min_bytes"]:

@@ -126,14 +126,16 @@ class MySQLFrames(NoFrames):
         used = counters.get("threads_connected")
         if not limit or used is None:
             return None
-        peak = counters.get("max_used_connections")
+        return Connections(used, limit, counters)
+
+    def connection_evidence(self, snap: Any, use: Connections) -> dict[str, Any]:
+        peak = use.raw.get("max_used_connections")
         by_command: dict[str, int] = {}
         for r in user_sessions(snap):
             by_command[str(r.get("command"))] = by_command.get(str(r.get("command")), 0) + 1
-        return Connections(used, limit, {
-            "threads_connected": int(used), "max_connections": int(limit),
-            "max_used_connections": int(peak) if peak is not None else None,
-            "threads_running": counters.get("threads_running"), "by_command": by_command, "source": "global status"})
+        return {"threads_connected": int(use.used), "max_connections": int(use.limit),
+                "max_used_connections": int(peak) if peak is not None else None,
+                "threads_running": use.raw.get("threads_running"), "by_command": by_command, "source": "global status"}
 
     def connection_limit_sql(self, limit: float) -> str:
         return f"SET GLOBAL max_connections = {int(limit * 1.5)};  -- dynamic; also in the config file to persist"
@@ -220,8 +222,9 @@ class MySQLFrames(NoFrames):
         """The uptime with performance_schema; unknown with userstat (it counts since it was enabled)."""
         return uptime_s(snap) if _usage_source(snap) == PS_SOURCE else None
 
-    def index_usage(self, snap: Any) -> list[dict[str, Any]]:
-        """B-tree, hash and R-tree indexes with their reads; ``scans`` None on tables nothing read."""
+    def unused_indexes(self, snap: Any) -> list[dict[str, Any]]:
+        """B-tree, hash and R-tree indexes with no I/O (performance_schema, since the server started) or
+        no rows read (userstat) on tables something did read."""
         source = _usage_source(snap)
         if source is None:
             return []
@@ -237,11 +240,12 @@ class MySQLFrames(NoFrames):
                     continue
                 if source == PS_SOURCE:
                     row = reads.get((schema, table, ix["index"]))
-                    scans = row["io_count"] if row is not None and table_reads.get((schema, table)) else None
-                else:
-                    scans = None if (schema, table) not in us_tables else int((schema, table, ix["index"]) in us_used)
+                    if row is None or row["io_count"] or not table_reads.get((schema, table)):
+                        continue
+                elif (schema, table) not in us_tables or (schema, table, ix["index"]) in us_used:
+                    continue
                 out.append({"schema": schema, "table": table, "index": ix["index"], "size_bytes": ix.get("index_bytes"),
-                            "scans": scans, "enforces": ix["is_primary"] or ix["is_unique"], "source": source,
+                            "enforces": ix["is_primary"] or ix["is_unique"], "source": source,
                             "table_reads": table_reads.get((schema, table)), "raw": ix})
         return out
 
@@ -301,11 +305,7 @@ class MySQLFrames(NoFrames):
                 continue
             limit = float(r["ai_max_value"])
             used = max(float(nxt) - 1, 0.0)
-            column = r["ai_column"]
-            out.append({"used_pct": 100.0 * used / limit, "name": f"{r['table']}.{column}", "next": nxt,
-                        "limit": limit, "used": used, "raw": r,
-                        "object": {"schema": r["schema"], "table": r["table"], "columns": [column],
-                                   "sequence": column}})
+            out.append({"used_pct": 100.0 * used / limit, "next": nxt, "limit": limit, "used": used, "raw": r})
         return out
 
     def sequence_text(self, snap: Any, seq: dict[str, Any], pct: float) -> Text:
@@ -330,7 +330,7 @@ class MySQLFrames(NoFrames):
         return Text(
             title=(f"AUTO_INCREMENT {r['table']}.{column} ({r.get('ai_column_type')}) has used {pct:.1f}% "
                    "of its range"),
-            object=seq["object"],
+            object={"schema": r["schema"], "table": r["table"], "columns": [column], "sequence": column},
             evidence={"next_value": int(seq["next"]), "max_value": int(limit), "used_pct": round(pct, 2),
                       "column_type": r.get("ai_column_type"), "unsigned": unsigned,
                       "remaining": int(limit - used), "referenced_by": referencing or None},

@@ -11,11 +11,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from dbxray.checks.frames import Connections, NoFrames, Text
+from dbxray.checks.helpers import column
 from dbxray.engines.postgres.checks.helpers import (
     TYPE_MAX,
     as_list,
-    backs_constraint,
     client_sessions,
     drop_index_sql,
     explain_hint,
@@ -111,11 +113,13 @@ class PostgresFrames(NoFrames):
         reserved = int(row.get("reserved_connections") or 0)
         limit = int(row["max_connections"]) - reserved
         used = int(row.get("client_connections") or 0) + 1  # dbxray's own session counts against the limit too
+        return Connections(used, limit, {"max_connections": int(row["max_connections"]), "reserved": reserved})
+
+    def connection_evidence(self, snap: Any, use: Connections) -> dict[str, Any]:
         states: dict[str, int] = {}
         for r in client_sessions(snap):
             states[str(r.get("state"))] = states.get(str(r.get("state")), 0) + 1
-        return Connections(used, limit, {"connections": used, "max_connections": int(row["max_connections"]),
-                                         "reserved": reserved, "by_state": states})
+        return {"connections": use.used, **use.raw, "by_state": states}
 
     # -- lock waits -----------------------------------------------------------------------------------
     def lock_waits(self, snap: Any) -> list[dict[str, Any]]:
@@ -158,12 +162,22 @@ class PostgresFrames(NoFrames):
     def stats_age(self, snap: Any) -> float | None:
         return stats_age(snap)[0]
 
-    def index_usage(self, snap: Any) -> list[dict[str, Any]]:
-        """Valid indexes and their ``idx_scan`` (invalid ones are invalid_index's business)."""
-        return [{"schema": ix["schema"], "table": ix["table"], "index": ix["index"], "columns": ix["keys"],
-                 "size_bytes": ix.get("index_bytes") or 0, "scans": ix.get("idx_scan") or 0,
-                 "enforces": backs_constraint(ix), "raw": ix}
-                for ix in pg_indexes(snap) if ix.get("is_valid")]
+    def unused_indexes(self, snap: Any) -> list[dict[str, Any]]:
+        """Valid indexes whose ``idx_scan`` is 0 (invalid ones are invalid_index's business). Column-wise:
+        a 30,000-index catalog is filtered without a Python call per index."""
+        frame = snap["indexes"]
+        if frame.empty:
+            return []
+        rows = pg_indexes(snap)
+        scans = frame["idx_scan"].fillna(0).to_numpy() if "idx_scan" in frame else 0
+        unused = (scans == 0) & _flag(frame, "is_valid")
+        enforces = _flag(frame, "is_primary") | _flag(frame, "is_unique") | _flag(frame, "is_exclusion") \
+            | _flag(frame, "constraint_name") | _flag(frame, "is_replica_identity")  # what backs_constraint() asks
+        schema, table, index = (frame[c].tolist() for c in ("schema", "table", "index"))
+        size = column(frame, "index_bytes") if "index_bytes" in frame else [None] * len(frame)
+        enforces = enforces.tolist()
+        return [{"schema": schema[i], "table": table[i], "index": index[i], "size_bytes": size[i] or 0,
+                 "enforces": enforces[i], "raw": rows[i]} for i in np.flatnonzero(unused).tolist()]
 
     def index_foreign_keys(self, snap: Any, ix: dict[str, Any]) -> list[str]:
         """Foreign keys of the index's table whose columns are the index's leading columns."""
@@ -191,7 +205,7 @@ class PostgresFrames(NoFrames):
             advice += " The statistics are young: wait until they cover a full business cycle before dropping."
         return Text(title=f"Index {ix['index']} on {ix['table']} has never been used ({human_bytes(size)})",
                     object={"schema": ix["schema"], "table": ix["table"], "index": ix["index"],
-                            "columns": ix["columns"]},
+                            "columns": ix["raw"]["keys"]},
                     evidence=evidence, recommendation=advice, sql=drop_index_sql(ix["raw"]))
 
     # -- sequences ------------------------------------------------------------------------------------
@@ -212,10 +226,7 @@ class PostgresFrames(NoFrames):
             else:
                 limit = max(v for v in [r.get("min_value"), -col_max - 1 if col_max else None] if v is not None)
                 used = last / limit if limit else 0
-            out.append({"used_pct": 100.0 * used, "name": r["sequence"], "limit": limit, "column_max": col_max,
-                        "object": {"schema": r["schema"], "sequence": r["sequence"], "table": r.get("table"),
-                                   "columns": [r["column"]] if r.get("column") else None},
-                        "raw": r})
+            out.append({"used_pct": 100.0 * used, "limit": limit, "column_max": col_max, "raw": r})
         return out
 
     def sequence_text(self, snap: Any, seq: dict[str, Any], pct: float) -> Text:
@@ -238,7 +249,8 @@ class PostgresFrames(NoFrames):
         return Text(
             title=f"Sequence {r['sequence']} has used {pct:.1f}% of its range"
                   + (f" (limited by {feeds})" if column_limited else ""),
-            object=seq["object"],
+            object={"schema": r["schema"], "sequence": r["sequence"], "table": r.get("table"),
+                    "columns": [r["column"]] if r.get("column") else None},
             evidence={"last_value": int(last), "limit": int(limit), "used_pct": round(pct, 2),
                       "values_left": int(abs(limit - last)), "sequence_type": r.get("sequence_type"),
                       "column_type": r.get("column_type"),
@@ -251,6 +263,13 @@ class PostgresFrames(NoFrames):
                                if r.get("cycle") else "")),
             sql="\n".join(fixes),
         )
+
+
+def _flag(frame: Any, column: str) -> Any:
+    """A column's truth values as a boolean array (missing or null: False; empty text: False)."""
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].fillna(False).astype(bool).to_numpy()
 
 
 def _type_max(column_type: str | None) -> float | None:
