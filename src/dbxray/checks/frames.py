@@ -13,6 +13,7 @@ what differs: where the numbers come from, and the words and SQL users see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,7 +163,7 @@ class NoFrames:
         """Seconds the index-usage statistics have been counting (None: unknown)."""
         return None
 
-    def unused_indexes(self, snap: Any) -> list[dict[str, Any]]:
+    def unused_indexes(self, snap: Any) -> Iterable[dict[str, Any]]:
         """Indexes with no recorded use since the statistics began (the engine decides what counts:
         scans, reads, I/O; indexes of tables nothing read are left out, there is no evidence either
         way): ``schema``, ``table``, ``index``, ``size_bytes`` (None: unknown), ``enforces`` (primary
@@ -184,7 +185,7 @@ class NoFrames:
                     recommendation="Confirm it is unused on every replica and by periodic jobs, then drop it.")
 
     # -- sequences: sequence_exhaustion ---------------------------------------------------------------
-    def sequences(self, snap: Any) -> list[dict[str, Any]]:
+    def sequences(self, snap: Any) -> Iterable[dict[str, Any]]:
         """Generated keys and how much of their range is used: ``used_pct``, and ``raw`` (the engine's
         row: a sequence, an AUTO_INCREMENT column; the plain wording below reads its ``schema``,
         ``sequence``, ``table`` and ``column``)."""

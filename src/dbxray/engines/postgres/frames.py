@@ -8,6 +8,7 @@ the column it feeds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -162,9 +163,9 @@ class PostgresFrames(NoFrames):
     def stats_age(self, snap: Any) -> float | None:
         return stats_age(snap)[0]
 
-    def unused_indexes(self, snap: Any) -> list[dict[str, Any]]:
-        """Valid indexes whose ``idx_scan`` is 0 (invalid ones are invalid_index's business). Column-wise:
-        a 30,000-index catalog is filtered without a Python call per index."""
+    def unused_indexes(self, snap: Any) -> Iterable[dict[str, Any]]:
+        """Valid indexes whose ``idx_scan`` is 0 (invalid ones are invalid_index's business). Column-wise
+        and one row at a time: a 30,000-index catalog costs no Python call per index and no list."""
         frame = snap["indexes"]
         if frame.empty:
             return []
@@ -176,8 +177,8 @@ class PostgresFrames(NoFrames):
         schema, table, index = (frame[c].tolist() for c in ("schema", "table", "index"))
         size = column(frame, "index_bytes") if "index_bytes" in frame else [None] * len(frame)
         enforces = enforces.tolist()
-        return [{"schema": schema[i], "table": table[i], "index": index[i], "size_bytes": size[i] or 0,
-                 "enforces": enforces[i], "raw": rows[i]} for i in np.flatnonzero(unused).tolist()]
+        return ({"schema": schema[i], "table": table[i], "index": index[i], "size_bytes": size[i] or 0,
+                 "enforces": enforces[i], "raw": rows[i]} for i in np.flatnonzero(unused).tolist())
 
     def index_foreign_keys(self, snap: Any, ix: dict[str, Any]) -> list[str]:
         """Foreign keys of the index's table whose columns are the index's leading columns."""
@@ -209,10 +210,9 @@ class PostgresFrames(NoFrames):
                     evidence=evidence, recommendation=advice, sql=drop_index_sql(ix["raw"]))
 
     # -- sequences ------------------------------------------------------------------------------------
-    def sequences(self, snap: Any) -> list[dict[str, Any]]:
+    def sequences(self, snap: Any) -> Iterator[dict[str, Any]]:
         """Readable sequences; ``used_pct`` towards the smaller of max_value and the fed column's type
         maximum (towards min_value for a descending one)."""
-        out = []
         for r in records(snap["sequences"]):
             last = r.get("last_value")
             if last is None:
@@ -226,8 +226,7 @@ class PostgresFrames(NoFrames):
             else:
                 limit = max(v for v in [r.get("min_value"), -col_max - 1 if col_max else None] if v is not None)
                 used = last / limit if limit else 0
-            out.append({"used_pct": 100.0 * used, "limit": limit, "column_max": col_max, "raw": r})
-        return out
+            yield {"used_pct": 100.0 * used, "limit": limit, "column_max": col_max, "raw": r}
 
     def sequence_text(self, snap: Any, seq: dict[str, Any], pct: float) -> Text:
         r, limit, col_max = seq["raw"], seq["limit"], seq["column_max"]
