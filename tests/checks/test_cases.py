@@ -18,7 +18,7 @@ import pytest
 from dbxray import engine
 from dbxray.checks import checks_for, run_checks
 from dbxray.findings import OBJECT_KEYS, SEVERITIES, jsonable
-from tests.checks.cases import CASES_DIR, Case, load_cases
+from tests.checks.loader import CASES_DIR, Case, load_cases
 
 CASES = load_cases()
 ENGINES = sorted(engine.engines())  # the engines the package ships (no test engine is registered yet)
