@@ -268,7 +268,10 @@ def _flag(frame: Any, column: str) -> Any:
     """A column's truth values as a boolean array (missing or null: False; empty text: False)."""
     if column not in frame:
         return np.zeros(len(frame), dtype=bool)
-    return frame[column].fillna(False).astype(bool).to_numpy()
+    col = frame[column]
+    if col.dtype.kind == "b":
+        return col.to_numpy()
+    return col.astype(object).where(col.notna(), False).astype(bool).to_numpy()
 
 
 def _type_max(column_type: str | None) -> float | None:
