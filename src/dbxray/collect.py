@@ -142,7 +142,10 @@ def parse_spec(path: Path) -> CollectorSpec:
 
 @cache
 def load_specs(engine: str) -> tuple[CollectorSpec, ...]:
-    return tuple(parse_spec(p) for p in sorted(collectors_dir(engine).glob("*.sql")))
+    """The collectors of ``engine``, from the folder the engine names (``collectors/<engine>/``)."""
+    from dbxray import engine as engines
+
+    return tuple(parse_spec(p) for p in sorted(engines.get(engine).collectors_path().glob("*.sql")))
 
 
 def choose(specs: tuple[CollectorSpec, ...], ctx: ServerContext) -> dict[str, CollectorSpec | str]:

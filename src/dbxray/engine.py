@@ -16,6 +16,7 @@ import importlib
 import pkgutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from dbxray.errors import BadInput
@@ -55,18 +56,32 @@ class Engine(Protocol):
     schemes: tuple[str, ...]  # DSN schemes it answers ("postgresql", "postgres")
     check_modules: tuple[str, ...]  # modules that register its own checks (sqlfluff-style bundle)
 
+    # connecting and collecting
     def parse_dsn(self, dsn: str) -> Target: ...
     def open(self, target: Target, limits: Limits) -> Session: ...
     def flavor(self, session: Session) -> str: ...
+    def format_version(self, num: int) -> str: ...
+    def collectors_path(self) -> Path: ...  # the folder of its collector SQL files
     def classify_error(self, session: Session, exc: Exception) -> tuple[str, str]: ...
+    # checking
     def frames(self) -> Any: ...  # the engine-neutral views the shared checks read
     def notes(self, snap: Any) -> list[str]: ...
     def statements_gap(self, snap: Any) -> str | None: ...
     def live_analysis(self, session: Session, snap: Any, findings: list[Finding], config: Any) -> LiveResult: ...
+    # statements and plans (``BaseEngine`` says clearly when an engine has none)
     def quote(self, *parts: str) -> str: ...
     def normalize_sql(self, text: str) -> str: ...  # literals -> placeholders, comments dropped
     def inspect(self, sql: str) -> StatementInfo: ...
     def explain(self, session: Session, sql: str, analyze: bool) -> Plan: ...
+    def statement_text(self, session: Session, query_id: str) -> str: ...
+    def plan_dialect(self) -> Any: ...
+    def plan_catalog(self, session: Session) -> Any: ...
+    def parse_plan_text(self, text: str, statement: str | None) -> Plan | None: ...
+    def parse_plan_json(self, data: Any, statement: str | None) -> Plan | None: ...
+    def prove_plan_indexes(self, session: Session, statement: str, findings: list[Finding]) -> list[Finding]: ...
+    def analyze_notes(self, info: StatementInfo) -> list[str]: ...
+    def index_advice(self, session: Session, queries: list[str], config: Any, verify: bool,
+                     progress: Any) -> IndexAdvice: ...
 
 
 class BaseEngine:
@@ -79,6 +94,15 @@ class BaseEngine:
 
     def flavor(self, session: Any) -> str:
         return self.name
+
+    def format_version(self, num: int) -> str:
+        return str(num)
+
+    def collectors_path(self) -> Path:
+        """``collectors/<name>/`` (in the installed package, or at the root of a source checkout)."""
+        from dbxray.collect import collectors_dir
+
+        return collectors_dir(self.name)
 
     def classify_error(self, session: Any, exc: Exception) -> tuple[str, str]:
         return "error", " ".join(str(exc).split()) or type(exc).__name__
@@ -127,7 +151,18 @@ class BaseEngine:
     def statement_text(self, session: Any, query_id: str) -> str:
         raise BadInput(f"--query-id is not available for {self.label}")
 
+    def plan_dialect(self) -> Any:
+        from dbxray.plans.dialect import PlanDialect
+
+        return PlanDialect()
+
     def plan_catalog(self, session: Any) -> Any:
+        return None
+
+    def parse_plan_text(self, text: str, statement: str | None) -> Any:
+        return None
+
+    def parse_plan_json(self, data: Any, statement: str | None) -> Any:
         return None
 
     def prove_plan_indexes(self, session: Any, statement: str, findings: list) -> list:
@@ -152,13 +187,19 @@ _discovered = False
 
 
 def register(engine: Engine) -> Engine:
-    """Add an engine (the packages under ``dbxray/engines`` register themselves; tests add fakes)."""
+    """Add an engine (the packages under ``dbxray/engines`` register themselves; a plugin or a test
+    adds its own). Its check bundle is loaded with the others (``checks.load_all``)."""
+    _discover()
     _REGISTRY[engine.name] = engine
     return engine
 
 
 def unregister(name: str) -> None:
+    """Remove an engine and the checks only it registered."""
+    from dbxray import checks
+
     _REGISTRY.pop(name, None)
+    checks.unregister_engine(name)
 
 
 def _discover() -> None:

@@ -101,3 +101,13 @@ def test_user_without_privileges(accounts):
 def test_malformed_dsn():
     out = _dbxray("report", "--dsn", f"mysql://root:{SECRET}@127.0.0.1:notaport/x")
     _assert_one_clear_line(out, "malformed MySQL DSN")
+
+
+def test_indexes_dispatches_to_the_mysql_advisor(my_db):
+    """``dbxray indexes`` on MySQL/MariaDB runs its own advisor; ``--verify`` is PostgreSQL's alone."""
+    my, db = my_db
+    result = _dbxray("indexes", "--no-progress", "--dsn", my.dsn(db), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kind"] == "indexes"
+    verify = _dbxray("indexes", "--no-progress", "--dsn", my.dsn(db), "--verify")
+    assert verify.returncode == 2 and "PostgreSQL only" in verify.stderr

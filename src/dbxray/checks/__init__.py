@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,6 @@ from typing import Any
 from dbxray.findings import Finding
 
 CheckFn = Callable[..., Iterable[Finding]]
-
 
 
 @dataclass
@@ -45,7 +45,8 @@ class CheckRun:
 
 
 REGISTRY: dict[tuple[str, str], CheckInfo] = {}
-_loaded = False
+_loaded: set[str] = set()  # check modules imported
+_forgotten: set[str] = set()  # check modules whose engine was unregistered
 
 # Options of check ids that something other than a registered check also reads from
 # [checks.<id>]: the PostgreSQL index advisor runs with a live session, outside the registry.
@@ -53,7 +54,8 @@ EXTERNAL_OPTIONS = {"missing_index": ("dbxray.engines.postgres.advisor.advise", 
 
 
 ANY_ENGINE = ("*",)
-SHARED_MODULES: tuple[str, ...] = ("trends",)  # engine-neutral checks in this package
+# engine-neutral checks in this package
+SHARED_MODULES: tuple[str, ...] = ("activity", "indexes", "schema", "statements", "trends")
 
 
 def check(check_id: str, area: str, engines: tuple[str, ...] = ANY_ENGINE, emits: tuple[str, ...] = (),
@@ -65,7 +67,7 @@ def check(check_id: str, area: str, engines: tuple[str, ...] = ANY_ENGINE, emits
     def register(func: CheckFn) -> CheckFn:
         for engine in engines:
             key = (check_id, engine)
-            if key in REGISTRY and REGISTRY[key].func is not func:
+            if key in REGISTRY and _where(REGISTRY[key].func) != _where(func):  # a reload is no duplicate
                 raise RuntimeError(f"check {check_id} registered twice for {engine}")
             REGISTRY[key] = CheckInfo(check_id, area, tuple(engines), dict(thresholds), func,
                                       inspect.getdoc(func) or "", tuple(emits))
@@ -74,25 +76,36 @@ def check(check_id: str, area: str, engines: tuple[str, ...] = ANY_ENGINE, emits
     return register
 
 
-def load_all() -> dict[tuple[str, str], CheckInfo]:
-    """Import the shared checks and every engine's bundle (``engines/<name>/checks``)."""
-    global _loaded
-    if not _loaded:
-        from dbxray import engine as engine_registry
+def _where(func: CheckFn) -> tuple[str, str]:
+    return func.__module__, func.__qualname__
 
-        modules = [f"{__name__}.{name}" for name in SHARED_MODULES]
-        for eng in engine_registry.engines().values():
-            modules.extend(eng.check_modules)
-        for module in modules:
-            importlib.import_module(module)
-        _loaded = True
+
+def load_all() -> dict[tuple[str, str], CheckInfo]:
+    """Import the shared checks and the bundle of every registered engine (``engines/<name>/checks``,
+    or a plugin's), each once: an engine registered later brings its checks in on the next call."""
+    from dbxray import engine as engine_registry
+
+    modules = [f"{__name__}.{name}" for name in SHARED_MODULES]
+    for eng in engine_registry.engines().values():
+        modules.extend(eng.check_modules)
+    for module in modules:
+        if module not in _loaded:
+            if module in _forgotten and module in sys.modules:
+                importlib.reload(sys.modules[module])  # its engine came back: its checks register again
+            else:
+                importlib.import_module(module)
+            _loaded.add(module)
+            _forgotten.discard(module)
     return REGISTRY
 
 
-def register_engine_checks(modules: Iterable[str]) -> None:
-    """Import an engine's check modules after start-up (an engine registered by a plugin or a test)."""
-    for module in modules:
-        importlib.import_module(module)
+def unregister_engine(engine: str) -> None:
+    """Forget the checks only ``engine`` registered (shared checks stay)."""
+    modules = {REGISTRY[key].func.__module__ for key in REGISTRY if key[1] == engine}
+    for key in [key for key in REGISTRY if key[1] == engine]:
+        del REGISTRY[key]
+    _loaded.difference_update(modules)
+    _forgotten.update(modules)
 
 
 def known_options(check_id: str) -> set[str]:

@@ -27,6 +27,12 @@ def memo(frame: Any, kind: str, build: Any) -> Any:
     return value
 
 
+def column(df: pd.DataFrame, name: str) -> list[Any]:
+    """One column's values as ``records`` gives them: NaN/NaT as None, integers kept integers."""
+    col = df[name]
+    return col.tolist() if col.dtype.kind in "iub" else col.astype(object).where(col.notna(), None).tolist()
+
+
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain dicts with NaN/NaT turned into None; built once per frame, read-only."""
     if df is None or df.empty:
@@ -35,8 +41,7 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     def build() -> list[dict[str, Any]]:
         cols = [str(c) for c in df.columns]
         # column-wise: several times faster than to_dict("records") plus a per-value NaN test
-        values = [df[c].astype(object).where(df[c].notna(), None).tolist() if df[c].dtype.kind not in "iub"
-                  else df[c].tolist() for c in df.columns]
+        values = [column(df, c) for c in df.columns]
         return [dict(zip(cols, row)) for row in zip(*values)]
 
     return memo(df, "records", build)

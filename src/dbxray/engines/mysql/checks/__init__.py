@@ -2,7 +2,6 @@
 
 ENGINES = ("mysql",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
-    "activity",
     "deadlocks",
     "indexes",
     "schema",

@@ -59,6 +59,20 @@ def setting_num(snap: Any, name: str) -> float | None:
         return None
 
 
+def per_call(r: dict[str, Any], name: str) -> float:
+    """A digest counter divided by its calls."""
+    calls = float(r.get("calls") or 0)
+    return float(r.get(name) or 0) / calls if calls else 0.0
+
+
+def seconds(r: dict[str, Any]) -> float:
+    """How long a processlist thread has been in its state (TIME_MS where the server has it)."""
+    value = r.get("seconds_precise")
+    if value is None:
+        value = r.get("seconds")
+    return float(value or 0)
+
+
 def status(snap: Any) -> dict[str, float]:
     """Global status counters as numbers (lower-case names)."""
     def build() -> dict[str, float]:
@@ -172,6 +186,28 @@ def indexes_by_table(snap: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:
         return out
 
     return memo(snap["indexes"], "indexes_by_table", build)
+
+
+def display_columns(ix: dict[str, Any]) -> list[str]:
+    """Key parts as a person reads them: ``name(10)`` for a prefix, ``(expr)`` for a functional part."""
+    exprs = ix.get("expressions") or []
+    subs = ix.get("sub_parts") or []
+    out = []
+    for i, c in enumerate(ix["columns"]):
+        if c is None:
+            out.append(f"({exprs[i] if i < len(exprs) else '?'})")
+        else:
+            sub = subs[i] if i < len(subs) else None
+            out.append(f"{c}({int(sub)})" if sub is not None else str(c))
+    return out
+
+
+def auto_increment_rows(snap: Any) -> list[dict[str, Any]]:
+    """The tables that have an AUTO_INCREMENT column, with its type and limit (a handful of rows)."""
+    cols = snap["columns"]
+    if cols.empty or "ai_column" not in cols:
+        return []
+    return memo(cols, "auto_increment", lambda: records(cols[cols["ai_column"].notna()].reset_index(drop=True)))
 
 
 def key_parts(ix: dict[str, Any]) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""Index checks for MySQL/MariaDB: unused, duplicate and redundant indexes, with InnoDB semantics.
+"""Index checks only MySQL/MariaDB have: duplicate and redundant indexes, with InnoDB semantics.
 
 InnoDB appends the clustered key (the PRIMARY KEY, else the first UNIQUE NOT NULL key) to
 every secondary index, so a secondary index that ends with a prefix of the primary key
@@ -13,24 +13,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbxray.checks import check
-from dbxray.checks.helpers import human_bytes, human_seconds
+from dbxray.checks.helpers import human_bytes
 from dbxray.engines.mysql.checks import ENGINES
 from dbxray.engines.mysql.checks.helpers import (
-    PS_SOURCE,
-    USERSTAT_SOURCE,
+    display_columns,
     drop_index_sql,
-    foreign_keys,
     index_definition,
     index_reads,
     indexes_by_table,
     key_parts,
     memo,
     performance_schema_on,
-    records,
-    setting,
     tables,
-    truthy,
-    uptime_s,
 )
 from dbxray.engines.mysql.quoting import mysql_ident
 from dbxray.findings import Finding
@@ -173,23 +167,14 @@ def _usage(snap: Any, ix: dict[str, Any]) -> float | None:
     return row["io_count"] if row else None
 
 
-def _cols(ix: dict[str, Any]) -> list[str]:
-    """Key parts as a person reads them: ``name(10)`` for a prefix, ``(expr)`` for a functional part."""
-    exprs = ix.get("expressions") or []
-    subs = ix.get("sub_parts") or []
-    out = []
-    for i, c in enumerate(ix["columns"]):
-        if c is None:
-            out.append(f"({exprs[i] if i < len(exprs) else '?'})")
-        else:
-            sub = subs[i] if i < len(subs) else None
-            out.append(f"{c}({int(sub)})" if sub is not None else str(c))
-    return out
+def _object(ix: dict[str, Any]) -> dict[str, Any]:
+    return {"schema": ix["schema"], "table": ix["table"], "index": ix["index"], "columns": display_columns(ix)}
 
 
 def _redundancy_evidence(snap: Any, item: dict[str, Any]) -> dict[str, Any]:
     ix, other = item["index"], item["covered_by"]
-    ev = {"index_columns": _cols(ix), "covered_by": other["index"], "covered_by_columns": _cols(other),
+    ev = {"index_columns": display_columns(ix), "covered_by": other["index"],
+          "covered_by_columns": display_columns(other),
           "index_size": human_bytes(ix.get("index_bytes")) if ix.get("index_bytes") else None,
           "index_bytes": ix.get("index_bytes")}
     if performance_schema_on(snap) and not snap["index_usage"].empty:
@@ -217,8 +202,9 @@ def duplicate_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         yield Finding(
             check="duplicate_index",
             severity="warning",
-            title=f"Index {ix['index']} on {ix['table']} duplicates {other['index']} ({', '.join(_cols(ix))})",
-            object={"schema": ix["schema"], "table": ix["table"], "index": ix["index"], "columns": _cols(ix)},
+            title=f"Index {ix['index']} on {ix['table']} duplicates {other['index']} "
+                  f"({', '.join(display_columns(ix))})",
+            object=_object(ix),
             evidence=_redundancy_evidence(snap, item),
             recommendation=(f"{ix['index']} has exactly the key of {other['index']}: drop it. Every write maintains "
                             "both while reads can only use one."),
@@ -245,9 +231,9 @@ def redundant_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             yield Finding(
                 check="redundant_index",
                 severity="warning",
-                title=f"Index {ix['index']} ({', '.join(_cols(ix))}) is a left prefix of {other['index']} "
-                      f"({', '.join(_cols(other))}) on {ix['table']}",
-                object={"schema": ix["schema"], "table": ix["table"], "index": ix["index"], "columns": _cols(ix)},
+                title=f"Index {ix['index']} ({', '.join(display_columns(ix))}) is a left prefix of {other['index']} "
+                      f"({', '.join(display_columns(other))}) on {ix['table']}",
+                object=_object(ix),
                 evidence=_redundancy_evidence(snap, item),
                 recommendation=(f"{other['index']} serves every lookup and range {ix['index']} does (its leading "
                                 f"columns are the same): drop {ix['index']}."
@@ -266,7 +252,7 @@ def redundant_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                 title=f"Index {ix['index']} on {ix['table']} ends with the "
                       f"{'primary' if other['is_primary'] else 'clustered'} key column(s) "
                       f"{', '.join(item['suffix'])}: InnoDB already appends them",
-                object={"schema": ix["schema"], "table": ix["table"], "index": ix["index"], "columns": _cols(ix)},
+                object=_object(ix),
                 evidence={**_redundancy_evidence(snap, item), "shortened_columns": short,
                           "clustered_key_columns": other["columns"]},
                 recommendation=(f"Every InnoDB secondary index ends with the clustered key ({other['index']}: "
@@ -281,97 +267,4 @@ def redundant_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             )
 
 
-# -- unused ---------------------------------------------------------------------------------------------
-
-def _fk_needs(ix: dict[str, Any], fks: list[dict[str, Any]], table_indexes: list[dict[str, Any]]) -> list[str]:
-    """Foreign keys for which this index is the only one starting with their columns (InnoDB needs one)."""
-    names = []
-    for fk in fks:
-        if (fk["schema"], fk["table"]) != (ix["schema"], ix["table"]):
-            continue
-        cols = [str(c).lower() for c in fk["columns"]]
-
-        def serves(other: dict[str, Any], cols: list[str] = cols) -> bool:
-            lead = [str(c).lower() for c in other["columns"][:len(cols)]]
-            return other["method"] == "BTREE" and lead == cols
-
-        if serves(ix) and not any(serves(o) for o in table_indexes if o is not ix):
-            names.append(fk["constraint"])
-    return names
-
-
-def _userstat_reads(snap: Any) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
-    used = {(r["schema"], r["table"], r["index"]) for r in records(snap["userstat_indexes"])}
-    read_tables = {(r["schema"], r["table"]) for r in records(snap["userstat_tables"]) if (r.get("rows_read") or 0)}
-    return used, read_tables
-
-
-@check("unused_index", "indexes", engines=ENGINES, min_bytes=1_048_576, min_stats_days=7.0)
-def unused_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
-    """Secondary indexes with no I/O since the statistics began (never PRIMARY or UNIQUE).
-
-    Why: every index slows every write and takes buffer-pool memory. Sources, in order:
-    performance_schema ``table_io_waits_summary_by_index_usage`` (since the server started:
-    the statistics age is the uptime, and TRUNCATE of that table or index DDL resets it),
-    else MariaDB ``userstat`` (INDEX_STATISTICS: since userstat was enabled or flushed, an
-    age the server does not report). Tables nothing read in that time are skipped (no
-    evidence either way), as are indexes a foreign key needs and indexes under ``min_bytes``.
-    How sure: info until the statistics are ``min_stats_days`` old.
-    Fix: hide it first (IGNORED / INVISIBLE), watch, then drop it (the undo is given).
-    """
-    ps = performance_schema_on(snap) and not snap["index_usage"].empty
-    userstat = truthy(setting(snap, "userstat")) and not snap["userstat_tables"].empty
-    if not ps and not userstat:
-        return
-    age = uptime_s(snap) if ps else None
-    young = age is None or age < t["min_stats_days"] * 86400
-    reads = index_reads(snap)
-    us_used, us_tables = _userstat_reads(snap)
-    table_reads: dict[tuple[str, str], float] = {}
-    for (schema, table, _ix), row in reads.items():
-        table_reads[(schema, table)] = table_reads.get((schema, table), 0.0) + row["reads"]
-    fks = foreign_keys(snap)
-    for (schema, table), ixs in sorted(indexes_by_table(snap).items()):
-        for ix in ixs:
-            if ix["is_primary"] or ix["is_unique"] or ix["method"] not in ("BTREE", "HASH", "RTREE"):
-                continue
-            size = ix.get("index_bytes")
-            if size is not None and size < t["min_bytes"]:
-                continue
-            if ps:
-                row = reads.get((schema, table, ix["index"]))
-                if row is None or row["io_count"] or not table_reads.get((schema, table)):
-                    continue
-                source = PS_SOURCE
-                evidence = {"io_count": 0, "table_reads_since_startup": int(table_reads[(schema, table)]),
-                            "stats_age": human_seconds(age), "stats_since": "server start (uptime)"}
-            else:
-                if (schema, table) not in us_tables or (schema, table, ix["index"]) in us_used:
-                    continue
-                source = USERSTAT_SOURCE
-                evidence = {"rows_read": 0, "stats_age": "since userstat was enabled or last flushed (unknown; "
-                                                         f"at most the uptime, {human_seconds(uptime_s(snap))})"}
-            needs = _fk_needs(ix, fks, ixs)
-            evidence.update({"size": human_bytes(size) if size is not None else None, "index_bytes": size,
-                             "source": source})
-            advice = (f"No read through {ix['index']} in {evidence['stats_age']}. Confirm it is unused on every "
-                      "replica and by periodic jobs; hide it first, then drop it.")
-            if needs:
-                evidence["needed_by_foreign_keys"] = needs
-                advice = (f"{ix['index']} looks unused, but it is the only index for foreign key "
-                          f"{', '.join(needs)}: InnoDB refuses to drop it while the constraint exists.")
-            if young and not needs:
-                advice += " The statistics are young: wait until they cover a full business cycle."
-            yield Finding(
-                check="unused_index",
-                severity="info" if (young or needs or source == USERSTAT_SOURCE) else "warning",
-                title=f"Index {ix['index']} on {table} has not been used in {evidence['stats_age'].split(' (')[0]}"
-                      + (f" ({human_bytes(size)})" if size else ""),
-                object={"schema": schema, "table": table, "index": ix["index"], "columns": _cols(ix)},
-                evidence=evidence,
-                recommendation=advice,
-                sql=None if needs else drop_index_sql(snap, ix),
-            )
-
-
-__all__ = ["duplicate_index", "redundancies", "redundant_index", "unused_index"]
+__all__ = ["duplicate_index", "redundancies", "redundant_index"]

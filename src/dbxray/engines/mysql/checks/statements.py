@@ -12,7 +12,7 @@ from typing import Any
 from dbxray.checks import check
 from dbxray.checks.helpers import human_bytes, short_query
 from dbxray.engines.mysql.checks import ENGINES
-from dbxray.engines.mysql.checks.helpers import PS_SOURCE, records, setting_num, statements
+from dbxray.engines.mysql.checks.helpers import PS_SOURCE, per_call, records, setting_num, statements
 from dbxray.findings import Finding
 from dbxray.report import summary as summ
 
@@ -20,54 +20,6 @@ from dbxray.report import summary as summ
 def _ranked(snap: Any) -> tuple[Any, str | None]:
     frame, source = statements(snap)
     return summ.statements(frame), source
-
-
-def _per_call(r: dict[str, Any], name: str) -> float:
-    calls = float(r.get("calls") or 0)
-    return float(r.get(name) or 0) / calls if calls else 0.0
-
-
-def _explain_hint(r: dict[str, Any]) -> str:
-    return "Run `dbxray explain --dsn … \"<the statement with real values>\"` to see where the time goes"
-
-
-@check("slow_query", "statements", engines=ENGINES, mean_ms=20.0, min_calls=100, critical_mean_ms=1000.0,
-       dominant_pct=30.0)
-def slow_query(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
-    """Statements whose average time is high and that run often (digests, or the slow log).
-
-    Why: a statement that takes ``mean_ms`` or more and runs at least ``min_calls`` times is
-    where users wait (PgHero's 20 ms / 100 calls); one that takes ``dominant_pct`` of all
-    statement time dominates the workload and is critical whatever its mean.
-    How sure: from the slow log only statements above ``long_query_time`` are seen, so the
-    share is a share of the logged time.
-    Fix: read its plan; most often an index is missing (see ``missing_index``).
-    """
-    df, source = _ranked(snap)
-    for r in records(df):
-        calls = r.get("calls") or 0
-        mean = r.get("mean_ms") or 0.0
-        share = r.get("share_pct") or 0.0
-        dominant = share >= t["dominant_pct"] and calls >= t["min_calls"] and mean >= t["mean_ms"] / 4
-        if not dominant and (calls < t["min_calls"] or mean < t["mean_ms"]):
-            continue
-        severity = "critical" if mean >= t["critical_mean_ms"] or dominant else "warning"
-        why = f"{share:.0f}% of all statement time" if dominant else f"{mean:,.1f} ms per call"
-        yield Finding(
-            check="slow_query",
-            severity=severity,
-            title=f"Slow statement: {why} over {int(calls):,} calls",
-            object={"query_id": r["queryid"], "schema": r.get("schema")},
-            evidence={"calls": int(calls), "mean_ms": round(mean, 2), "max_ms": r.get("max_exec_ms"),
-                      "total_ms": round(r.get("total_ms") or 0, 1), "share_pct": round(share, 1),
-                      "rows_per_call": r.get("rows_per_call"),
-                      "rows_examined_per_call": round(_per_call(r, "rows_examined"), 1),
-                      "no_index_used": r.get("no_index_used"), "lock_ms": r.get("lock_ms"),
-                      "p95_ms": r.get("p95_exec_ms"), "source": source,
-                      "query": short_query(r.get("query"), 400)},
-            recommendation=f"{_explain_hint(r)}, and `dbxray indexes` for an index that serves it.",
-            sql=None,
-        )
 
 
 def _tmp_size_sql(snap: Any) -> tuple[str | None, str]:
@@ -178,7 +130,7 @@ def full_table_scan(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         if not calls:
             continue
         no_index = float((r.get("no_index_used") or 0) + (r.get("no_good_index_used") or 0))
-        examined = _per_call(r, "rows_examined")
+        examined = per_call(r, "rows_examined")
         returned = (float(r.get("rows") or 0) + float(r.get("rows_affected") or 0)) / calls
         ratio = examined / max(returned, 1.0)
         if source == PS_SOURCE:
@@ -248,57 +200,4 @@ def missing_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         yield finding_for(cand, snap, t)
 
 
-def _single_row_lookup(query: str, snap: Any, schema: str | None) -> bool:
-    from sqlglot import exp
-
-    from dbxray.engines.mysql.advisor.catalog import columns_by_table
-    from dbxray.engines.mysql.advisor.parse import parse_statement
-
-    parsed = parse_statement(query, columns_by_table(snap), schema or snap.database or "")
-    if parsed is None or parsed.kind != "select" or len(parsed.accesses) != 1:
-        return False
-    tree = parsed.tree
-    if not isinstance(tree, exp.Select) or tree.args.get("group") or tree.args.get("joins"):
-        return False
-    acc = next(iter(parsed.accesses.values()))
-    return bool(acc.eq) and not acc.ranges and not acc.unusable
-
-
-@check("n_plus_one", "statements", engines=ENGINES, min_calls=1000, max_rows_per_call=1.5, max_mean_ms=5.0,
-       min_share_of_calls_pct=10.0)
-def n_plus_one(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
-    """A tiny single-row lookup run thousands of times: the signature of an N+1 query pattern.
-
-    Why: each call is fast, but ``min_calls`` or more round trips that each fetch about one
-    row by key, making up ``min_share_of_calls_pct`` of all calls, usually come from a loop
-    in the application (an ORM loading related rows one by one).
-    Fix: fetch the rows in one statement (``WHERE id IN (...)`` or a join / eager loading).
-    """
-    df, source = _ranked(snap)
-    if df.empty:
-        return
-    all_calls = float(df["calls"].sum() or 0)
-    for r in records(df):
-        calls = float(r.get("calls") or 0)
-        if calls < t["min_calls"] or not all_calls or 100.0 * calls / all_calls < t["min_share_of_calls_pct"]:
-            continue
-        if (r.get("rows_per_call") or 0) > t["max_rows_per_call"] or (r.get("mean_ms") or 0) > t["max_mean_ms"]:
-            continue
-        if not _single_row_lookup(str(r.get("query") or ""), snap, r.get("schema")):
-            continue
-        yield Finding(
-            check="n_plus_one",
-            severity="warning",
-            title=f"{int(calls):,} single-row lookups ({100.0 * calls / all_calls:.0f}% of all calls): likely N+1",
-            object={"query_id": r["queryid"], "schema": r.get("schema")},
-            evidence={"calls": int(calls), "share_of_calls_pct": round(100.0 * calls / all_calls, 1),
-                      "rows_per_call": r.get("rows_per_call"), "mean_ms": round(r.get("mean_ms") or 0, 3),
-                      "total_ms": round(r.get("total_ms") or 0, 1), "source": source,
-                      "query": short_query(r.get("query"), 400)},
-            recommendation=("Load these rows in one statement (WHERE key IN (...), a join, or the ORM's eager "
-                            "loading) instead of one round trip per row."),
-            sql=None,
-        )
-
-
-__all__ = ["full_table_scan", "missing_index", "n_plus_one", "slow_query", "temp_spill"]
+__all__ = ["full_table_scan", "missing_index", "temp_spill"]

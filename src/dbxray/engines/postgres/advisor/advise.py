@@ -37,7 +37,8 @@ from dbxray.engines.postgres.advisor.hypo import (
     hypothetical,
     plan_cost,
 )
-from dbxray.engines.postgres.advisor.parse import EQUALITY, analyze, parse, relation_names
+from dbxray.engines.postgres.advisor.parse import analyze, parse, relation_names
+from dbxray.engines.postgres.advisor.statement import EQUALITY
 from dbxray.engines.postgres.advisor.workload import Statement, Workload, add_user_queries, from_snapshot
 from dbxray.findings import Finding
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dbxray.engines.postgres.advisor.catalog import ExistingIndex, TableInfo, selectivity
-from dbxray.engines.postgres.advisor.parse import EQUALITY, TableAccess
+from dbxray.engines.postgres.advisor.statement import EQUALITY, TableAccess
 from dbxray.engines.postgres.quoting import pg_ident
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbxray.engines.postgres.advisor.parse import Relation
+from dbxray.engines.postgres.advisor.statement import Relation
 from dbxray.engines.postgres.quoting import pg_ident
 
 _TABLES_SQL = """

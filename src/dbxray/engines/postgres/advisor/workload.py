@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbxray.engines.postgres.advisor.hypo import PlanCost
-from dbxray.engines.postgres.advisor.parse import ParsedStatement
+from dbxray.engines.postgres.advisor.statement import ParsedStatement
 
 
 @dataclass

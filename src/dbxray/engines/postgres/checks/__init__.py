@@ -2,7 +2,6 @@
 
 ENGINES = ("postgres",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
-    "activity",
     "horizon",
     "indexes",
     "maintenance",

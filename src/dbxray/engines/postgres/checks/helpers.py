@@ -119,3 +119,40 @@ def work_mem_for(spill_bytes: float) -> str:
 
     need_mb = max(8, 2 ** math.ceil(math.log2(max(spill_bytes * 3 / 1048576, 1))))
     return f"{min(need_mb, 2048)}MB"
+
+
+def client_sessions(snap: Any) -> list[dict[str, Any]]:
+    """pg_stat_activity rows of client backends (not autovacuum, walsenders, background workers)."""
+    frame = snap["activity"]
+    return memo(frame, "client_sessions",
+                lambda: [r for r in records(frame) if r.get("backend_type") == "client backend"])
+
+
+def explain_hint(queryid: Any) -> str:
+    return f"Run `dbxray explain --query-id {queryid}` to see where the time goes"
+
+
+def backs_constraint(ix: dict[str, Any]) -> bool:
+    """Primary key, unique, exclusion, constraint or replica identity: the index enforces something."""
+    return bool(ix.get("is_primary") or ix.get("is_unique") or ix.get("is_exclusion") or ix.get("constraint_name")
+                or ix.get("is_replica_identity"))
+
+
+def _concurrent_definition(definition: str) -> str:
+    """``CREATE [UNIQUE] INDEX name ON …`` -> the CONCURRENTLY form, for an undo that does not block writes."""
+    for prefix in ("CREATE UNIQUE INDEX ", "CREATE INDEX "):
+        if definition.startswith(prefix):
+            return prefix + "CONCURRENTLY " + definition[len(prefix):]
+    return definition
+
+
+def drop_index_sql(ix: dict[str, Any]) -> str:
+    """DROP INDEX CONCURRENTLY (plain DROP on a partitioned table) and the undo."""
+    name = pg_ident(ix["schema"], ix["index"])
+    if ix.get("table_relkind") == "p":  # DROP INDEX CONCURRENTLY is not possible on partitioned indexes
+        drop = f"DROP INDEX {name};"
+        undo = ix["definition"]
+    else:
+        drop = f"DROP INDEX CONCURRENTLY {name};"
+        undo = _concurrent_definition(ix["definition"])
+    return f"{drop}\n-- undo: {undo};"

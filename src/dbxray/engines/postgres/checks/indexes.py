@@ -1,4 +1,4 @@
-"""Index checks for PostgreSQL: unused, duplicate, redundant, invalid, and unindexed foreign keys."""
+"""Index checks only PostgreSQL has: duplicate, redundant, invalid and bloated indexes, unindexed foreign keys."""
 
 from __future__ import annotations
 
@@ -9,102 +9,17 @@ from dbxray.checks import check
 from dbxray.engines.postgres.checks import ENGINES
 from dbxray.engines.postgres.checks.helpers import (
     as_list,
+    backs_constraint,
+    drop_index_sql,
     human_bytes,
-    human_seconds,
     pg_indexes,
     pg_indexes_by_table,
     qualified,
     records,
-    stats_age,
     table_rows,
 )
 from dbxray.engines.postgres.quoting import pg_ident
 from dbxray.findings import Finding
-
-
-def _backs_constraint(ix: dict[str, Any]) -> bool:
-    return bool(ix.get("is_primary") or ix.get("is_unique") or ix.get("is_exclusion") or ix.get("constraint_name")
-                or ix.get("is_replica_identity"))
-
-
-def _concurrent_definition(definition: str) -> str:
-    """``CREATE [UNIQUE] INDEX name ON …`` -> the CONCURRENTLY form, for an undo that does not block writes."""
-    for prefix in ("CREATE UNIQUE INDEX ", "CREATE INDEX "):
-        if definition.startswith(prefix):
-            return prefix + "CONCURRENTLY " + definition[len(prefix):]
-    return definition
-
-
-def _drop_sql(ix: dict[str, Any]) -> str:
-    name = pg_ident(ix["schema"], ix["index"])
-    if ix.get("table_relkind") == "p":  # DROP INDEX CONCURRENTLY is not possible on partitioned indexes
-        drop = f"DROP INDEX {name};"
-        undo = ix["definition"]
-    else:
-        drop = f"DROP INDEX CONCURRENTLY {name};"
-        undo = _concurrent_definition(ix["definition"])
-    return f"{drop}\n-- undo: {undo};"
-
-
-def _fk_covered_by(ix: dict[str, Any], fks: list[dict[str, Any]]) -> list[str]:
-    """Foreign keys of the index's table whose columns are the index's leading columns."""
-    names = []
-    for fk in fks:
-        if (fk["schema"], fk["table"]) != (ix["schema"], ix["table"]):
-            continue
-        cols = as_list(fk["columns"])
-        if set(ix["columns"][: len(cols)]) == set(cols):
-            names.append(fk["name"])
-    return names
-
-
-@check("unused_index", "indexes", engines=ENGINES, min_bytes=1_048_576, min_stats_days=7.0)
-def unused_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
-    """Indexes never scanned since statistics were last reset.
-
-    Why: every index slows every write to its table, takes space and memory, and lengthens
-    vacuum, while an unused one gives nothing back. Primary-key, unique, exclusion and
-    replica-identity indexes are never called droppable: they enforce something.
-    How sure: only as sure as the statistics are old, so the age is always shown and the
-    finding stays ``info`` while it is younger than ``min_stats_days``; indexes used only on
-    replicas or by a monthly job also look unused here. Check every node before dropping.
-    Fix: ``DROP INDEX CONCURRENTLY`` (the undo is given with it).
-    """
-    age_s, reset = stats_age(snap)
-    fks = list(records(snap["foreign_keys"]))
-    young = age_s is None or age_s < t["min_stats_days"] * 86400
-    for ix in pg_indexes(snap):
-        if ix.get("idx_scan") or _backs_constraint(ix) or not ix.get("is_valid"):
-            continue
-        size = ix.get("index_bytes") or 0
-        if size < t["min_bytes"]:
-            continue
-        backs_fk = _fk_covered_by(ix, fks)
-        evidence = {
-            "idx_scan": 0,
-            "size_bytes": size,
-            "size": human_bytes(size),
-            "stats_age": human_seconds(age_s),
-            "stats_since": reset,
-            "last_idx_scan": ix.get("last_idx_scan"),
-        }
-        advice = (f"No scan of {ix['index']} in {human_seconds(age_s)} of statistics. Confirm it is unused on "
-                  "every replica and by periodic jobs, then drop it to speed up writes and vacuum.")
-        if backs_fk:
-            evidence["supports_foreign_keys"] = backs_fk
-            advice += (f" It is the only index matching foreign key {', '.join(backs_fk)}: without it, deletes and "
-                       "key updates on the referenced table scan this table.")
-        if young:
-            advice += " The statistics are young: wait until they cover a full business cycle before dropping."
-        yield Finding(
-            check="unused_index",
-            severity="info" if young or backs_fk else "warning",
-            title=f"Index {ix['index']} on {ix['table']} has never been used ({human_bytes(size)})",
-            object={"schema": ix["schema"], "table": ix["table"], "index": ix["index"], "columns": ix["keys"]},
-            evidence=evidence,
-            recommendation=advice,
-            sql=_drop_sql(ix),
-        )
 
 
 def _same_shape(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -115,7 +30,7 @@ def _same_shape(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _keep_first(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the index to keep, the one to drop): constraint-backing and more-used indexes stay."""
     def rank(ix: dict[str, Any]) -> tuple:
-        return (bool(ix.get("is_primary")), _backs_constraint(ix), bool(ix.get("is_unique")),
+        return (bool(ix.get("is_primary")), backs_constraint(ix), bool(ix.get("is_unique")),
                 ix.get("idx_scan") or 0, -len(ix["index"]), ix["index"])
 
     return (a, b) if rank(a) >= rank(b) else (b, a)
@@ -148,14 +63,14 @@ def duplicate_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         for drop in members:
             if drop is keep:
                 continue
-            enforced = _backs_constraint(drop) and (drop.get("constraint_name") or drop.get("is_primary"))
+            enforced = backs_constraint(drop) and (drop.get("constraint_name") or drop.get("is_primary"))
             if enforced:
                 sql = None
                 advice = (f"{drop['index']} backs constraint {drop.get('constraint_name')}, which duplicates "
                           f"{keep['index']}. Drop the redundant constraint with ALTER TABLE … DROP CONSTRAINT after "
                           "checking that no foreign key references it.")
             else:
-                sql = _drop_sql(drop)
+                sql = drop_index_sql(drop)
                 advice = f"Drop {drop['index']}: {keep['index']} is the same index and stays."
             yield Finding(
                 check="duplicate_index",
@@ -185,7 +100,7 @@ def redundant_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     for table_indexes in pg_indexes_by_table(snap).values():
         members = [ix for ix in table_indexes if ix.get("is_valid") and ix["method"] == "btree"]
         for narrow in members:
-            if _backs_constraint(narrow):
+            if backs_constraint(narrow):
                 continue
             n = len(narrow["keys"])
             for wide in members:
@@ -210,7 +125,7 @@ def redundant_index(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                               "idx_scan": narrow.get("idx_scan")},
                     recommendation=(f"Drop {narrow['index']}: {wide['index']} starts with the same columns and "
                                     "serves the same lookups. Scans of the narrow index move to the wider one."),
-                    sql=_drop_sql(narrow),
+                    sql=drop_index_sql(narrow),
                 )
                 break
 

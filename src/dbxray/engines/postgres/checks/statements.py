@@ -1,14 +1,14 @@
-"""Statement checks for PostgreSQL, from pg_stat_statements (or the interval between two snapshots)."""
+"""Statement checks only PostgreSQL has, from pg_stat_statements (or the interval between two snapshots):
+spills to temporary files, planning time, tables read by sequential scans."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from dbxray.checks import check
 from dbxray.engines.postgres.checks import ENGINES
-from dbxray.engines.postgres.checks.helpers import human_bytes, qualified, records, short_query, table_rows
+from dbxray.engines.postgres.checks.helpers import explain_hint, human_bytes, qualified, records, short_query
 from dbxray.engines.postgres.quoting import pg_ident, pg_literal
 from dbxray.findings import Finding
 from dbxray.report import summary as summ
@@ -18,46 +18,6 @@ BLOCK = 8192
 
 def _ranked(snap: Any):
     return summ.statements(snap["statements"])
-
-
-def _explain_hint(queryid: Any) -> str:
-    return f"Run `dbxray explain --query-id {queryid}` to see where the time goes"
-
-
-@check("slow_query", "statements", engines=ENGINES, mean_ms=20.0, min_calls=100, critical_mean_ms=1000.0,
-       dominant_pct=30.0)
-def slow_query(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
-    """Statements whose average time (planning + execution) is high and that run often.
-
-    Why: a statement that takes ``mean_ms`` or more and runs at least ``min_calls`` times is
-    where users wait; defaults follow PgHero (20 ms, 100 calls). One that takes more than
-    ``dominant_pct`` of all statement time dominates the workload (postgres-checkup K003)
-    and is critical whatever its mean.
-    Fix: read its plan (``dbxray explain --query-id``); most often an index is missing.
-    """
-    df = _ranked(snap)
-    for r in records(df):
-        calls = r.get("calls") or 0
-        mean = r.get("mean_ms") or 0.0
-        share = r.get("share_pct") or 0.0
-        dominant = share >= t["dominant_pct"] and calls >= t["min_calls"] and mean >= t["mean_ms"] / 4
-        if not dominant and (calls < t["min_calls"] or mean < t["mean_ms"]):
-            continue
-        severity = "critical" if mean >= t["critical_mean_ms"] or dominant else "warning"
-        why = f"{share:.0f}% of all statement time" if dominant else f"{mean:,.1f} ms per call"
-        yield Finding(
-            check="slow_query",
-            severity=severity,
-            title=f"Slow statement: {why} over {int(calls):,} calls",
-            object={"query_id": r["queryid"]},
-            evidence={"calls": int(calls), "mean_ms": round(mean, 2), "max_ms": r.get("max_ms"),
-                      "total_ms": round(r.get("total_ms") or 0, 1), "share_pct": round(share, 1),
-                      "rows_per_call": r.get("rows_per_call"), "hit_ratio": r.get("hit_ratio"),
-                      "mean_plan_ms": round((r.get("total_plan_ms") or 0) / calls, 3) if calls else None,
-                      "role": r.get("role"), "query": short_query(r.get("query"), 400)},
-            recommendation=f"{_explain_hint(r['queryid'])}, and `dbxray indexes` for an index that serves it.",
-            sql=None,
-        )
 
 
 def _work_mem_for(temp_bytes_per_call: float) -> str:
@@ -102,107 +62,8 @@ def temp_spill(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                             f"that runs it (about {suggested} would keep this spill in memory; it is per sort node "
                             "and per connection, so scope it rather than raising it server-wide), or add an index "
                             "that returns rows already in the needed order. "
-                            f"{_explain_hint(r['queryid'])}."),
+                            f"{explain_hint(r['queryid'])}."),
             sql=sql,
-        )
-
-
-@lru_cache(maxsize=4096)
-def _single_row_lookup(query: str) -> tuple[str, tuple[str, ...]] | None:
-    """(table, equality columns) when the statement is ``SELECT … FROM t WHERE col = $n [AND …]``."""
-    import pglast
-    from pglast import ast
-
-    try:
-        stmts = pglast.parse_sql(query)
-    except Exception:
-        return None
-    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt):
-        return None
-    sel = stmts[0].stmt
-    if sel.op != 0 or not sel.fromClause or len(sel.fromClause) != 1 or not isinstance(sel.fromClause[0], ast.RangeVar):
-        return None
-    if sel.groupClause or sel.limitOffset:
-        return None
-    quals = []
-    stack = [sel.whereClause]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.BoolExpr) and node.boolop == 0:  # AND
-            stack.extend(node.args)
-        elif isinstance(node, ast.A_Expr) and node.kind == 0 and node.name and node.name[0].sval == "=":
-            sides = (node.lexpr, node.rexpr)
-            col = next((s for s in sides if isinstance(s, ast.ColumnRef)), None)
-            par = next((s for s in sides if isinstance(s, ast.ParamRef)), None)
-            if col is None or par is None:
-                return None
-            quals.append(col.fields[-1].sval)
-        else:
-            return None
-    if not quals:
-        return None
-    return sel.fromClause[0].relname, tuple(quals)
-
-
-@check("n_plus_one", "statements", engines=ENGINES, min_calls=1000, max_rows_per_call=1.5, max_mean_ms=5.0,
-       min_share_of_calls_pct=10.0)
-def n_plus_one(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
-    """A tiny single-row lookup run thousands of times: the signature of an N+1 query pattern.
-
-    Why: the application fetches a list, then one row per item (``SELECT … WHERE id = $1``)
-    in a loop. Each call is fast, but the round trips add up and scale with the data.
-    Reported when such a lookup (one table, equality on parameters, at most
-    ``max_rows_per_call`` rows, under ``max_mean_ms``) has at least ``min_calls`` calls and
-    ``min_share_of_calls_pct`` of all statement calls. When another statement returned
-    about as many rows in total as this one was called, it is named as the likely parent.
-    Fix: fetch the rows in one statement (``WHERE id = ANY($1)``, a JOIN, or the ORM's eager
-    loading).
-    """
-    df = _ranked(snap)
-    if df.empty:
-        return
-    total_calls = float(df["calls"].sum()) or 1.0
-    rows = list(records(df))
-    for r in rows:
-        calls = r.get("calls") or 0
-        if calls < t["min_calls"] or (r.get("rows_per_call") or 0) > t["max_rows_per_call"]:
-            continue
-        if (r.get("mean_ms") or 0) > t["max_mean_ms"]:
-            continue
-        share = 100.0 * calls / total_calls
-        if share < t["min_share_of_calls_pct"]:
-            continue
-        shape = _single_row_lookup(str(r.get("query") or ""))
-        if not shape:
-            continue
-        table, cols = shape
-        parent = None
-        for p in rows:
-            if p is r or not p.get("calls") or p["calls"] * 5 > calls:
-                continue
-            ratio = (p.get("rows") or 0) / calls
-            if 0.5 <= ratio <= 2.0 and (parent is None or abs(1 - ratio) < abs(1 - parent[1])):
-                parent = (p, ratio)
-        evidence = {"calls": int(calls), "share_of_calls_pct": round(share, 1),
-                    "rows_per_call": r.get("rows_per_call"), "mean_ms": round(r.get("mean_ms") or 0, 3),
-                    "total_ms": round(r.get("total_ms") or 0, 1), "lookup": f"{table}({', '.join(cols)})",
-                    "query": short_query(r.get("query"), 300)}
-        advice = (f"{int(calls):,} separate lookups of {table} by {', '.join(cols)}. Load them in one statement "
-                  f"(`WHERE {cols[0]} = ANY($1)` with an array of keys, or a JOIN from the statement that lists "
-                  "them), or turn on eager loading in the ORM.")
-        if parent:
-            evidence["parent_query_id"] = str(parent[0]["queryid"])
-            evidence["parent_rows"] = int(parent[0].get("rows") or 0)
-            evidence["parent_query"] = short_query(parent[0].get("query"), 200)
-            advice += f" Likely driven by statement {parent[0]['queryid']}, which returned about one row per lookup."
-        yield Finding(
-            check="n_plus_one",
-            severity="warning",
-            title=f"N+1 pattern: {int(calls):,} single-row lookups of {table}",
-            object={"query_id": r["queryid"], "table": table, "columns": list(cols)},
-            evidence=evidence,
-            recommendation=advice,
-            sql=None,
         )
 
 
@@ -271,4 +132,4 @@ def full_table_scan(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         )
 
 
-__all__ = ["full_table_scan", "high_planning_time", "n_plus_one", "slow_query", "table_rows", "temp_spill"]
+__all__ = ["full_table_scan", "high_planning_time", "temp_spill"]
