@@ -72,7 +72,13 @@ def run_all(config: Any, settings: JobSettings, options: FleetOptions) -> int:
             tick(f"{sum(r is not None for r in results)}/{len(targets)} done")
 
         results: list[Any] = [None] * len(targets)
-        run_bounded(targets, lambda t: run_target(t, settings), options.jobs, finished)
+        try:
+            run_bounded(targets, lambda t: run_target(t, settings), options.jobs, finished)
+        except KeyboardInterrupt:  # the CLI exits 130; say what is left, the stuck targets are abandoned
+            done = sum(r is not None for r in results)
+            say(f"interrupted: {done} of {len(targets)} target(s) finished (their files are complete), "
+                f"{len(targets) - done} stopped")
+            raise
     if options.keep_days and settings.history:
         floor = max(floor, _prune(settings.history, options.keep_days))
     code = max(fleet_code(results), floor)

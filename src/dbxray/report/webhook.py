@@ -11,6 +11,7 @@ The URL is a secret too (Slack's carries its token), so messages show its scheme
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -48,6 +49,15 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}/…" if parts.scheme else "(not a URL)"
 
 
+_DSN = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://(?:[^@\s/]*@)?([^\s/@]+)(/[^\s:;,)]*)?")
+
+
+def no_dsn(text: str) -> str:
+    """An error line without any connection string in it: ``postgresql://user@db1:5432/shop`` becomes
+    ``db1:5432/shop`` (passwords are already redacted; users and URLs stay out of chat too)."""
+    return _DSN.sub(lambda m: m.group(1) + (m.group(2) or ""), text)
+
+
 def _severity_key(r: Any) -> tuple:
     counts = r.counts() or {}
     return (-r.code if r.code in (2, 3) else 0, -counts.get("critical", 0), -counts.get("warning", 0), r.name)
@@ -56,7 +66,7 @@ def _severity_key(r: Any) -> tuple:
 def target_lines(r: Any) -> list[str]:
     """A target in the text: its name, what it is, its counts (or its error), its top bottlenecks."""
     if not r.ok:
-        return [f"- `{r.name}`: ❌ {r.error}"]
+        return [f"- `{r.name}`: ❌ {no_dsn(r.error)}"]
     c = r.counts()
     counts = " · ".join(f"{ICON[s]} {c[s]} {s}" for s in ("critical", "warning", "info"))
     lines = [f"- `{r.name}` {r.where()}: {counts}" + (f" (exit {r.code}: {r.why})" if r.code else "")]
@@ -97,7 +107,7 @@ def payload(results: list[Any], code: int) -> dict[str, Any]:
             item["bottlenecks"] = [{k: b[k] for k in ("rank", "kind", "severity", "title", "score")}
                                    for b in r.bottlenecks(TOP)]
         else:
-            item["error"] = r.error
+            item["error"] = no_dsn(r.error)
         targets.append(item)
     return {"text": summary_text(results, code), "dbxray": {"exit_code": code, "targets": targets}}
 
