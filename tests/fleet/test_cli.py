@@ -195,3 +195,18 @@ def test_ctrl_c_stops_all_targets_at_once(tmp_path):
         assert proc.returncode == 130, err
         assert time.monotonic() - t0 < 3, "Ctrl-C waited for the stuck targets"
         assert "dbxray: interrupted: 0 of 6 target(s) finished (their files are complete), 6 stopped" in err
+
+
+def test_a_fleet_mixes_postgresql_and_mariadb(shops, my_db, tmp_path):
+    pg, names = shops
+    my, my_name = my_db
+    my.run(my_name, "CREATE TABLE audit (at datetime, what text); INSERT INTO audit VALUES (NOW(), 'x');")
+    targets = {"pg-shop": pg.dsn(names[0]), "maria-shop": my.dsn(my_name)}
+    write_config(tmp_path, targets_toml(targets))
+    result = cli("report", "--all", "--format", "json", "-o", "out", "--allow-partial", cwd=tmp_path,
+                 env=fleet_env(targets))
+    assert result.returncode == 0, result.stderr
+    flavors = {n: json.loads((tmp_path / "out" / f"{n}.json").read_text())["target"]["flavor"] for n in targets}
+    assert flavors == {"pg-shop": "postgres", "maria-shop": "mariadb"}
+    maria = json.loads((tmp_path / "out" / "maria-shop.json").read_text())
+    assert any(f["check"] == "missing_primary_key" and f["object"]["table"] == "audit" for f in maria["findings"])

@@ -82,7 +82,19 @@ def report(
 
         check_url(webhook)
     if all_targets:
-        _fleet(cfg, locals())
+        clashing = [flag for flag, value in (("--dsn", dsn), ("--snapshot", snapshot), ("--baseline", baseline),
+                                             ("--save", save)) if value]
+        if clashing:
+            raise BadInput(f"--all takes each target's DSN from [targets.NAME]; it cannot be combined with "
+                           f"{', '.join(clashing)} (--history keeps every target's runs)")
+        from dbxray.connect import Limits
+        from dbxray.fleet import FleetOptions, JobSettings, run_all
+
+        limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+        settings = JobSettings(cfg, limits, fail_on.value if fail_on else None, allow_partial, history)
+        raise typer.Exit(run_all(settings, FleetOptions(
+            fmt=fmt.value, output_dir=output, jobs=jobs or 4, diagnosis_only=diagnosis_only, webhook=webhook,
+            keep_days=keep_days, progress=not no_progress)))
     if jobs is not None:
         raise BadInput("--jobs applies to --all only")
     if output is not None and output.is_dir():
@@ -123,26 +135,6 @@ def report(
     color = fmt == Format.text and output is None and sys.stdout.isatty()
     emit(render(rep, fmt.value, color=color, diagnosis_only=diagnosis_only), output)
     exit_for(rep, fail_on, allow_partial, floor=_notify(webhook, rep, fail_on, allow_partial, started))
-
-
-def _fleet(cfg, opts: dict) -> None:
-    """--all: the fleet runs instead (``dbxray.fleet``); exits with the highest of the targets' codes."""
-    from dbxray.connect import Limits
-    from dbxray.fleet import FleetOptions, run_all
-    from dbxray.fleet.job import JobSettings
-
-    clashing = [flag for flag, key in (("--dsn", "dsn"), ("--snapshot", "snapshot"), ("--baseline", "baseline"),
-                                       ("--save", "save")) if opts[key]]
-    if clashing:
-        raise BadInput(f"--all takes each target's DSN from [targets.NAME]; it cannot be combined with "
-                       f"{', '.join(clashing)} (--history keeps every target's runs)")
-    limits = Limits(connect_timeout=opts["connect_timeout"], statement_timeout=opts["statement_timeout"])
-    fail_on = opts["fail_on"].value if opts["fail_on"] else None
-    settings = JobSettings(cfg, limits, fail_on, opts["allow_partial"], opts["history"])
-    options = FleetOptions(fmt=opts["fmt"].value, output_dir=opts["output"], jobs=opts["jobs"] or 4,
-                           diagnosis_only=opts["diagnosis_only"], webhook=opts["webhook"],
-                           keep_days=opts["keep_days"], progress=not opts["no_progress"])
-    raise typer.Exit(run_all(cfg, settings, options))
 
 
 def _notify(webhook, rep, fail_on, allow_partial, started) -> int:

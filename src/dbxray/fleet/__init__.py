@@ -11,7 +11,8 @@
 See docs/scheduling.md for cron, systemd and Kubernetes.
 """
 
+from dbxray.fleet.job import JobSettings
 from dbxray.fleet.run import FleetOptions, run_all
 from dbxray.fleet.targets import FleetTarget
 
-__all__ = ["FleetOptions", "FleetTarget", "run_all"]
+__all__ = ["FleetOptions", "FleetTarget", "JobSettings", "run_all"]

@@ -9,13 +9,12 @@ the table on stderr when stdout is machine-read. Exit code: the highest of the t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import typer
 
 from dbxray.errors import BadInput, DbxrayError
 from dbxray.fleet.job import EXIT_ERROR, EXIT_INTERNAL, JobSettings, run_target
@@ -40,13 +39,16 @@ class FleetOptions:
 
 
 def say(line: str) -> None:
-    typer.echo(f"dbxray: {line}", err=True)
+    """One line on stderr; through ``sys.stderr`` as it is now, so a live spinner prints it above itself."""
+    sys.stderr.write(f"dbxray: {line}\n")
+    sys.stderr.flush()
 
 
-def run_all(config: Any, settings: JobSettings, options: FleetOptions) -> int:
-    """Run the fleet; return the exit code (the caller exits with it)."""
+def run_all(settings: JobSettings, options: FleetOptions) -> int:
+    """Run every target of ``settings.config``; return the exit code (the caller exits with it)."""
     from dbxray.commands.common import progress
 
+    config = settings.config
     targets = list(config.targets.values())
     if not targets:
         where = config.path or "dbxray.toml"
@@ -54,24 +56,21 @@ def run_all(config: Any, settings: JobSettings, options: FleetOptions) -> int:
     if options.output_dir is not None and options.output_dir.exists() and not options.output_dir.is_dir():
         raise BadInput(f"-o {options.output_dir}: with --all, -o names a directory (one report per target)")
     floor = 0
-    if settings.history:
-        store_ok = _probe_store(settings.history)
-        floor = 0 if store_ok else EXIT_ERROR
-        if not store_ok:
-            settings = JobSettings(settings.config, settings.limits, settings.fail_on, settings.allow_partial, None)
+    if settings.history and not _probe_store(settings.history):
+        settings, floor = dataclasses.replace(settings, history=None), EXIT_ERROR
+    results: list[Any] = [None] * len(targets)
     rendered: dict[str, str] = {}
     with progress("dbxray --all", enabled=options.progress) as tick:
-        def finished(i: int, result: TargetResult | BaseException) -> None:
-            result = _as_result(targets[i].name, result)
-            results[i] = result
+        def finished(i: int, outcome: TargetResult | BaseException) -> None:
+            """In this thread, as each target ends: its lines on stderr, its file in DIR."""
+            result = results[i] = _as_result(targets[i].name, outcome)
             _announce(result)
-            if result.ok or options.fmt == "prometheus":
+            if result.ok or options.fmt == "prometheus":  # a failure is news to the metrics too
                 rendered[result.name] = _render(result, options)
                 if options.output_dir is not None:
                     _write(options.output_dir, result, rendered[result.name], options.fmt)
             tick(f"{sum(r is not None for r in results)}/{len(targets)} done")
 
-        results: list[Any] = [None] * len(targets)
         try:
             run_bounded(targets, lambda t: run_target(t, settings), options.jobs, finished)
         except KeyboardInterrupt:  # the CLI exits 130; say what is left, the stuck targets are abandoned
