@@ -131,9 +131,15 @@ def test_history_keeps_each_target_under_its_name(shops, tmp_path):
         {f"postgres://127.0.0.1:{port}/{names[0]}#a-replica-view"}
     report = json.loads((tmp_path / "out" / "a.json").read_text())
     assert "changes" in report["summary"] and report["summary"]["interval"]["seconds"] > 0
+    assert len(report["history"]["runs"]) == 2  # the trend block: this name's runs only
     listing = subprocess.run([DBXRAY, "history", "--history", f"sqlite:///{store}", "--target", "a-replica-view"],
                              capture_output=True, text=True, timeout=60)
     assert listing.returncode == 0 and len(listing.stdout.strip().splitlines()) == 3  # header + 2 runs
+    page = cli("report", "--all", "--format", "html", "-o", "pages", "--history", f"sqlite:///{store}", cwd=tmp_path,
+               env=fleet_env(targets))
+    assert page.returncode == 0, page.stderr
+    assert sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["a-replica-view.html", "a.html", "b.html"]
+    assert (tmp_path / "pages" / "a.html").read_text().lstrip().lower().startswith("<!doctype html")
 
 
 def test_prometheus_files_per_target_for_the_textfile_collector(shops, tmp_path):

@@ -187,11 +187,11 @@ def _record_history(store, snap, rep, previous, cfg, name=None) -> None:
     store.save_run(key, label, snap.collected_at, snap.to_bytes(), run_summary(rep))
 
 
-def _trends(store, snap, rep, port, limit: int = 90) -> dict:
+def _trends(store, snap, rep, port, limit: int = 90, name=None) -> dict:
     """The ``history`` block (HTML trend charts): this target's runs, the regressions and growth found."""
     from dbxray.store import snapshot_target
 
-    key = snapshot_target(snap, port=port)[0]
+    key = snapshot_target(snap, port=port, name=name)[0]
     runs = []
     for run in reversed(store.runs(target=key, limit=limit)):
         workload = (run.summary or {}).get("workload") or {}

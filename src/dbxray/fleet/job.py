@@ -54,7 +54,7 @@ def run_target(target: FleetTarget, settings: JobSettings) -> TargetResult:
 
 def _report(target: FleetTarget, dsn: str, settings: JobSettings) -> TargetResult:
     from dbxray.commands.common import code_for
-    from dbxray.commands.report import _previous, _record_history
+    from dbxray.commands.report import _previous, _record_history, _trends
     from dbxray.connect import connect, parse_target
     from dbxray.fleet.targets import config_for
     from dbxray.pipeline import live_report
@@ -93,6 +93,7 @@ def _report(target: FleetTarget, dsn: str, settings: JobSettings) -> TargetResul
         if store is not None:
             try:
                 _record_history(store, snap, rep, found.get("previous"), cfg, name=target.name)
+                rep.extra["history"] = _trends(store, snap, rep, port, name=target.name)
             except DbxrayError as exc:
                 warnings.append(f"history store: {exc}; this run is not kept")
                 floor = EXIT_ERROR
