@@ -4,9 +4,11 @@ each, the summary table, per-target thresholds and ignores, outputs per format, 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from urllib.parse import urlsplit
 
@@ -216,3 +218,30 @@ def test_a_fleet_mixes_postgresql_and_mariadb(shops, my_db, tmp_path):
     assert flavors == {"pg-shop": "postgres", "maria-shop": "mariadb"}
     maria = json.loads((tmp_path / "out" / "maria-shop.json").read_text())
     assert any(f["check"] == "missing_primary_key" and f["object"]["table"] == "audit" for f in maria["findings"])
+
+
+def test_a_crash_in_one_target_is_one_line_and_exit_3(shops, tmp_path):
+    """A bug hit by one database (planted in the real entry point) costs that target only."""
+    pg, names = shops
+    targets = {"a": pg.dsn(names[0]), "b": pg.dsn(names[1])}
+    write_config(tmp_path, targets_toml(targets))
+    inject = f"""
+import dbxray.pipeline as pipeline
+real = pipeline.live_report
+def broken(session, *args, **kwargs):
+    if session.database == {names[1]!r}:
+        raise ZeroDivisionError("planted for b")
+    return real(session, *args, **kwargs)
+pipeline.live_report = broken
+import sys
+from dbxray.cli import main
+sys.argv = ["dbxray", "report", "--all", "--format", "json", "-o", "out"]
+main()
+"""
+    result = subprocess.run([sys.executable, "-c", inject], capture_output=True, text=True, timeout=180,
+                            cwd=tmp_path, env={**os.environ, **fleet_env(targets)})
+    assert result.returncode == 3, result.stderr
+    assert lines_about(result.stderr, "b") == ["dbxray: b: internal error: ZeroDivisionError: planted for b"]
+    assert "Traceback" not in result.stderr and lines_about(result.stderr, "a") == []
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json"]
+    assert table(result.stderr)["b"][:3] == ["3", "internal", "error"]
