@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dbxray.demo.sandbox import free_port
@@ -184,8 +186,10 @@ def test_option_mistakes_are_one_line(shops, tmp_path):
     assert none.returncode == 2 and "no [targets.NAME] in dbxray.toml" in none.stderr
 
 
-def test_ctrl_c_stops_all_targets_at_once(tmp_path):
-    """Targets stuck in a connect (a server that accepts and never answers) do not hold Ctrl-C up."""
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_all_targets_at_once(tmp_path, signum, code):
+    """Targets stuck in a connect (a server that accepts and never answers) do not hold Ctrl-C (or a
+    Kubernetes SIGTERM) up."""
     with socket.socket() as blackhole:
         blackhole.bind(("127.0.0.1", 0))
         blackhole.listen(16)
@@ -198,9 +202,9 @@ def test_ctrl_c_stops_all_targets_at_once(tmp_path):
         time.sleep(3)  # started, imported, three targets waiting on the server
         assert proc.poll() is None
         t0 = time.monotonic()
-        proc.send_signal(2)
+        proc.send_signal(signum)
         _out, err = proc.communicate(timeout=20)
-        assert proc.returncode == 130, err
+        assert proc.returncode == code, err
         assert time.monotonic() - t0 < 3, "Ctrl-C waited for the stuck targets"
         assert "dbxray: interrupted: 0 of 6 target(s) finished (their files are complete), 6 stopped" in err
 
