@@ -8,6 +8,8 @@ Lookup: ``--config FILE``, else ``$DBXRAY_CONFIG``, else ``./dbxray.toml`` when 
     enabled = false       # switch a check off
     [report]
     top_statements = 15
+    [targets.eu-prod]     # a database of the fleet (dbxray report --all)
+    dsn_env = "EU_PROD_DSN"
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ LLM_OPTIONS = {
     "max_tool_calls": "dbxray ask: read-only tool calls per question (default 8)",
     "max_seconds": "dbxray ask: wall time per question (default 90)",
 }
+# what a [targets.NAME] table may set (dbxray report --all; see dbxray.fleet.targets)
+TARGET_OPTIONS = {
+    "dsn": "connection string without a password (libpq's ~/.pgpass or PGPASSWORD, or MYSQL_PWD, supply it)",
+    "dsn_env": "name of the environment variable holding the connection string",
+    "checks": "[targets.NAME.checks.<check>] thresholds, merged over [checks]",
+    "plans": "[targets.NAME.plans.<rule>] plan rule thresholds, merged over [plans]",
+    "ignore": 'findings left out of this target\'s report: "check" or "check:finding-id-prefix"',
+}
+SECTIONS = ("checks", "report", "llm", "plans", "targets")
 
 
 def _unknown(kind: str, key: str, known: Any) -> BadInput:
@@ -52,6 +63,16 @@ class Config:
     llm: dict[str, Any] = field(default_factory=dict)
     plans: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    targets: dict[str, Any] = field(default_factory=dict)  # name -> dbxray.fleet.targets.FleetTarget
+    ignore: tuple[str, ...] = ()  # a fleet target's ``ignore``: findings its report leaves out
+
+    def ignored(self, finding: Any) -> bool:
+        """Whether ``ignore`` leaves this finding out: a bare check id matches the check; anything with a
+        colon matches the start of the finding id up to a separator (``missing_index:public.orders``
+        covers ``missing_index:public.orders:customer_id:query=…``, not ``…:public.orders_archive``)."""
+        fid = finding.id
+        return any(fid == p or (fid.startswith(p) and fid[len(p)] in ":.,#=") if ":" in p else finding.check == p
+                   for p in self.ignore)
 
     def enabled(self, check_id: str) -> bool:
         return bool(self.checks.get(check_id, {}).get("enabled", True))
@@ -89,6 +110,10 @@ class Config:
             if key not in LLM_OPTIONS:
                 raise _unknown("[llm] option", key, LLM_OPTIONS)
         self.plan_thresholds()
+        if self.targets:
+            from dbxray.fleet.targets import validate_targets
+
+            validate_targets(self)
         return self
 
     def report_option(self, name: str, default: Any) -> Any:
@@ -113,11 +138,16 @@ def load_config(path: str | Path | None = None) -> Config:
         raw = tomllib.loads(candidate.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"config file {candidate} is not valid TOML: {exc}") from None
-    unknown_sections = set(raw) - {"checks", "report", "llm", "plans"}
+    unknown_sections = set(raw) - set(SECTIONS)
     for section in sorted(unknown_sections):
-        raise _unknown("section", section, {"checks", "report", "llm", "plans"})
-    for section in ("checks", "report", "llm", "plans"):
+        raise _unknown("section", section, SECTIONS)
+    for section in SECTIONS:
         if not isinstance(raw.get(section, {}), dict):
             raise BadInput(f"config file {candidate}: [{section}] must be a table")
+    targets = {}
+    if raw.get("targets"):
+        from dbxray.fleet.targets import parse_targets
+
+        targets = parse_targets(raw["targets"])
     return Config(checks=raw.get("checks", {}), report=raw.get("report", {}), llm=raw.get("llm", {}),
-                  plans=raw.get("plans", {}), path=candidate).validate()
+                  plans=raw.get("plans", {}), path=candidate, targets=targets).validate()

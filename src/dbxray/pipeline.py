@@ -65,9 +65,10 @@ def live_analysis(session: Session, snapshot: Snapshot, checked: Checked, config
     return live
 
 
-def diagnose(checked: Checked, live: Any = None) -> tuple[list[Any], Any]:
+def diagnose(checked: Checked, live: Any = None, ignored: Callable[[Any], bool] | None = None) -> tuple[list[Any], Any]:
     """All findings (the checks', and the live analysis' in place of those it supersedes), each with its
-    id, and the ranked bottlenecks they show."""
+    id, and the ranked bottlenecks they show. ``ignored`` (a fleet target's ``ignore``) drops findings
+    by id before ranking, so no bottleneck is built on what the user chose not to see."""
     from dbxray.diagnose import diagnose as rank_bottlenecks
     from dbxray.findings import assign_ids, sort_findings
 
@@ -77,6 +78,8 @@ def diagnose(checked: Checked, live: Any = None) -> tuple[list[Any], Any]:
         findings = [f for f in findings if id(f) not in superseded] + list(live.findings)
     findings = sort_findings(findings)
     assign_ids(findings)
+    if ignored is not None:
+        findings = [f for f in findings if not ignored(f)]
     frame = checked.statements
     cols = [c for c in ("queryid", "query", "calls", "total_ms", "share_pct", "mean_ms") if c in frame.columns]
     rows = frame[cols].to_dict("records") if frame is not None and len(frame) else []
@@ -95,7 +98,7 @@ def build(snapshot: Snapshot, checked: Checked, config: Any, live: Any = None) -
     """The report document from the stages' results."""
     from dbxray.report.build import build_report
 
-    findings, diagnosis = diagnose(checked, live)
+    findings, diagnosis = diagnose(checked, live, config.ignored if getattr(config, "ignore", ()) else None)
     return build_report(snapshot, checked, config, findings, diagnosis, live)
 
 

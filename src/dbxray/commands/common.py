@@ -16,6 +16,7 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
+    prometheus = "prometheus"  # node_exporter textfile collector (dbxray.report.prometheus)
 
 
 class Severity(StrEnum):
@@ -29,7 +30,8 @@ DSN_HELP = ("Connection string: postgresql://…, mysql://… or mariadb://…. 
 
 DsnOption = typer.Option(None, "--dsn", "-d", help=DSN_HELP, show_default=False)
 FormatOption = typer.Option(Format.text, "--format", "-f",
-                            help="Output format (html: one self-contained page, e.g. -o report.html).")
+                            help="Output format (html: one self-contained page, e.g. -o report.html; prometheus: "
+                                 "node_exporter textfile metrics).")
 OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout.",
                             dir_okay=False)
 FailOnOption = typer.Option(None, "--fail-on",
@@ -54,10 +56,22 @@ def progress(message: str, enabled: bool = True) -> Iterator[callable]:
         yield lambda name: status.update(f"{message} {name}")
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``path.tmp`` then rename it over ``path``: whoever reads the file (a textfile collector, a
+    web server, the next cron run) sees the old report or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def emit(text: str, output: Path | None) -> None:
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
         typer.echo(f"dbxray: wrote {output}", err=True)
     else:
         sys.stdout.write(text)
@@ -73,15 +87,24 @@ AllowPartialOption = typer.Option(False, "--allow-partial",
                                   help="Exit 0 even when statement statistics are unavailable (default: exit 4).")
 
 
-def exit_for(report, fail_on: Severity | None, allow_partial: bool = False) -> None:
-    """Exit codes: 0 fine, 1 findings at --fail-on, 4 report incomplete; errors exit 2 earlier."""
+def code_for(report, fail_on: Severity | str | None, allow_partial: bool = False) -> tuple[int, str]:
+    """(exit code, the line saying why): 0 fine, 1 findings at --fail-on, 4 report incomplete."""
     from dbxray.findings import at_or_above
 
     if fail_on is not None:
-        hits = at_or_above(report.findings, fail_on.value)
+        hits = at_or_above(report.findings, str(fail_on))
         if hits:
-            typer.echo(f"dbxray: {len(hits)} finding(s) at or above {fail_on.value}", err=True)
-            raise typer.Exit(EXIT_FINDINGS)
+            return EXIT_FINDINGS, f"{len(hits)} finding(s) at or above {fail_on}"
     if report.incomplete and not allow_partial:
-        typer.echo(f"dbxray: incomplete: {'; '.join(report.incomplete)}", err=True)
-        raise typer.Exit(EXIT_INCOMPLETE)
+        return EXIT_INCOMPLETE, f"incomplete: {'; '.join(report.incomplete)}"
+    return 0, ""
+
+
+def exit_for(report, fail_on: Severity | None, allow_partial: bool = False, floor: int = 0) -> None:
+    """Exit codes: 0 fine, 1 findings at --fail-on, 4 report incomplete; errors exit 2 earlier. ``floor``:
+    a code something after the report already earned (a failed --webhook POST: 4)."""
+    code, why = code_for(report, fail_on, allow_partial)
+    if why:
+        typer.echo(f"dbxray: {why}", err=True)
+    if max(code, floor):
+        raise typer.Exit(max(code, floor))

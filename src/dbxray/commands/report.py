@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 import typer
@@ -15,13 +16,16 @@ from dbxray.commands.common import (
     FailOnOption,
     Format,
     FormatOption,
-    OutputOption,
     Severity,
     StatementTimeoutOption,
     emit,
     exit_for,
     progress,
 )
+from dbxray.errors import BadInput
+
+OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout; with "
+                            "--all a directory: one DIR/<target>.<ext> per target.")
 
 
 def report(
@@ -54,6 +58,13 @@ def report(
                                           "pg_stat_statements."),
     diagnosis_only: bool = typer.Option(False, "--diagnosis-only", help="Print only the ranked bottlenecks (cause, "
                                         "impact, fix): for chat and cron mail."),
+    all_targets: bool = typer.Option(False, "--all", help="Report on every [targets.NAME] of the config file "
+                                     "(the fleet), then print a summary table; exit code: the highest of theirs."),
+    jobs: int = typer.Option(None, "--jobs", "-j", min=1, max=64, show_default=False,
+                             help="With --all: how many targets at once (default 4)."),
+    webhook: str = typer.Option(None, "--webhook", envvar="DBXRAY_WEBHOOK", show_default=False,
+                                help="POST a JSON summary (Slack-compatible 'text': targets, counts, top "
+                                     "bottlenecks) to this URL; a failed POST exits 4."),
 ) -> None:
     """Collect statistics from a live database and report what is slow, why, and the fix."""
     import sys
@@ -66,6 +77,29 @@ def report(
     from dbxray.store import open_store
 
     cfg = load_config(config)
+    if webhook:
+        from dbxray.report.webhook import check_url
+
+        check_url(webhook)
+    if all_targets:
+        clashing = [flag for flag, value in (("--dsn", dsn), ("--snapshot", snapshot), ("--baseline", baseline),
+                                             ("--save", save)) if value]
+        if clashing:
+            raise BadInput(f"--all takes each target's DSN from [targets.NAME]; it cannot be combined with "
+                           f"{', '.join(clashing)} (--history keeps every target's runs)")
+        from dbxray.connect import Limits
+        from dbxray.fleet import FleetOptions, JobSettings, run_all
+
+        limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+        settings = JobSettings(cfg, limits, fail_on.value if fail_on else None, allow_partial, history)
+        raise typer.Exit(run_all(settings, FleetOptions(
+            fmt=fmt.value, output_dir=output, jobs=jobs or 4, diagnosis_only=diagnosis_only, webhook=webhook,
+            keep_days=keep_days, progress=not no_progress)))
+    if jobs is not None:
+        raise BadInput("--jobs applies to --all only")
+    if output is not None and output.is_dir():
+        raise BadInput(f"-o {output} is a directory: give a file name (a directory is for --all)")
+    started = time.monotonic()
     base = Snapshot.load(baseline) if baseline else None
     with contextlib.ExitStack() as stack:
         # opened first: an unreachable, read-only or too-new store fails before minutes of collection
@@ -100,25 +134,43 @@ def report(
                 store.prune(keep_days)
     color = fmt == Format.text and output is None and sys.stdout.isatty()
     emit(render(rep, fmt.value, color=color, diagnosis_only=diagnosis_only), output)
-    exit_for(rep, fail_on, allow_partial)
+    exit_for(rep, fail_on, allow_partial, floor=_notify(webhook, rep, fail_on, allow_partial, started))
 
 
-def _previous(store, snap, port):
+def _notify(webhook, rep, fail_on, allow_partial, started) -> int:
+    """--webhook for one database: the exit code a failed POST adds (4), after the report is written."""
+    if not webhook:
+        return 0
+    from dbxray.commands.common import EXIT_INCOMPLETE, code_for
+    from dbxray.fleet.result import single_result
+    from dbxray.report.webhook import notify
+
+    code = code_for(rep, fail_on, allow_partial)[0]
+    failure = notify(webhook, [single_result(rep, code, started)], code)
+    if failure:
+        typer.echo(f"dbxray: {failure}; the report was written", err=True)
+        return EXIT_INCOMPLETE
+    return 0
+
+
+def _previous(store, snap, port, name=None, skipped=None):
+    """The previous run of this database (of this fleet target when ``name``); ids of damaged runs
+    passed over are appended to ``skipped``."""
     if store is None:
         return None
     from dbxray.store import previous_snapshot, snapshot_target
 
-    key = snapshot_target(snap, port=port)[0]
-    found = previous_snapshot(store, key, snap.collected_at)
+    key = snapshot_target(snap, port=port, name=name)[0]
+    found = previous_snapshot(store, key, snap.collected_at, skipped)
     if not found:
         return None
     previous = found[1]
-    older = previous_snapshot(store, key, previous.collected_at)  # the interval before: regressions compare
+    older = previous_snapshot(store, key, previous.collected_at, skipped)  # the interval before: regressions compare
     previous.previous = older[1] if older else None
     return previous
 
 
-def _record_history(store, snap, rep, previous, cfg) -> None:
+def _record_history(store, snap, rep, previous, cfg, name=None) -> None:
     """Say what changed since the previous run, then keep this run (with its findings) for the next one."""
     from dbxray.findings import Finding
     from dbxray.pipeline import analyze_snapshot
@@ -131,15 +183,15 @@ def _record_history(store, snap, rep, previous, cfg) -> None:
                   else analyze_snapshot(previous, config=cfg).findings)
         rep.summary["changes"] = hist.changes(rep.findings, before, previous.collected_at)
     snap.meta["report_findings"] = [f.to_dict() for f in rep.findings]
-    key, label = snapshot_target(snap)
+    key, label = snapshot_target(snap, name=name)
     store.save_run(key, label, snap.collected_at, snap.to_bytes(), run_summary(rep))
 
 
-def _trends(store, snap, rep, port, limit: int = 90) -> dict:
+def _trends(store, snap, rep, port, limit: int = 90, name=None) -> dict:
     """The ``history`` block (HTML trend charts): this target's runs, the regressions and growth found."""
     from dbxray.store import snapshot_target
 
-    key = snapshot_target(snap, port=port)[0]
+    key = snapshot_target(snap, port=port, name=name)[0]
     runs = []
     for run in reversed(store.runs(target=key, limit=limit)):
         workload = (run.summary or {}).get("workload") or {}

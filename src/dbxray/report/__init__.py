@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown", "html", "prometheus")
 
 
 def render(report, fmt: str, color: bool | None = None, width: int | None = None,
            diagnosis_only: bool = False) -> str:
+    if fmt == "prometheus":  # metrics: the diagnosis is in them (bottleneck scores) either way
+        from dbxray.report.prometheus import render_prometheus
+
+        return render_prometheus(report)
     if diagnosis_only:
         from dbxray.report.brief import render_brief
 
