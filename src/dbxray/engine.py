@@ -66,6 +66,7 @@ class Engine(Protocol):
     def quote(self, *parts: str) -> str: ...
     def inspect(self, sql: str) -> StatementInfo: ...
     def explain(self, session: Session, sql: str, analyze: bool) -> Plan: ...
+    def normalize_sql(self, text: str) -> str: ...  # literals and comments out (``dbxray.normalize``)
 
 
 class BaseEngine:
@@ -125,6 +126,12 @@ class BaseEngine:
 
     def predicates(self, text: str) -> Any:
         return None
+
+    def normalize_sql(self, text: str) -> str:
+        """Fail closed: an engine that cannot scan its SQL shows none of it."""
+        from dbxray.normalize import WITHHELD
+
+        return WITHHELD if text and text.strip() else ""
 
 
 _REGISTRY: dict[str, Engine] = {}

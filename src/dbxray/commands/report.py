@@ -14,11 +14,17 @@ from dbxray.commands.common import (
     FailOnOption,
     Format,
     FormatOption,
+    LlmDryRunOption,
+    LlmOption,
+    ModelOption,
     OutputOption,
     Severity,
     StatementTimeoutOption,
+    advise_report,
+    dry_run_report,
     emit,
     exit_for,
+    llm_settings_for,
     progress,
 )
 
@@ -44,6 +50,9 @@ def report(
     allow_partial: bool = AllowPartialOption,
     diagnosis_only: bool = typer.Option(False, "--diagnosis-only", help="Print only the ranked bottlenecks (cause, "
                                         "impact, fix): for chat and cron mail."),
+    llm: bool = LlmOption,
+    llm_dry_run: bool = LlmDryRunOption,
+    model: str = ModelOption,
 ) -> None:
     """Collect statistics from a live database and report what is slow, why, and the fix."""
     import sys
@@ -55,6 +64,7 @@ def report(
     from dbxray.snapshot import Snapshot
 
     cfg = load_config(config)
+    llm_settings = llm_settings_for(cfg, model, llm, llm_dry_run)  # a missing key fails here, before connecting
     base = Snapshot.load(baseline) if baseline else None
     if snapshot:
         snap = Snapshot.load(snapshot)
@@ -71,6 +81,11 @@ def report(
         with connect(dsn, limits) as session, progress("collecting", enabled=not no_progress) as tick:
             snap, rep = live_report(session, cfg, baseline_of if history else base, tick)
         previous = found.get("previous")
+    if llm_dry_run:
+        emit(dry_run_report(rep, snap, llm_settings, base or previous), None)
+        return
+    if llm_settings is not None:
+        advise_report(rep, snap, llm_settings, base or previous, allow_partial)
     if save:
         snap.save(save)
     if history:

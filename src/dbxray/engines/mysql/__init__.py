@@ -80,6 +80,11 @@ class MySQLEngine(BaseEngine):
 
         return inspect_mysql(sql)
 
+    def normalize_sql(self, text: str) -> str:
+        from dbxray.engines.mysql.normalize import normalize_mysql
+
+        return normalize_mysql(text)
+
     def explain(self, session: Any, sql: str, analyze: bool) -> Any:
         from dbxray.engines.mysql.plans.run import explain_mysql
 

@@ -77,6 +77,11 @@ class PostgresEngine(BaseEngine):
 
         return inspect_pg(sql)
 
+    def normalize_sql(self, text: str) -> str:
+        from dbxray.engines.postgres.normalize import normalize_pg
+
+        return normalize_pg(text)
+
     def explain(self, session: Any, sql: str, analyze: bool) -> Any:
         from dbxray.engines.postgres.plans.run import explain_pg
 
