@@ -8,6 +8,7 @@ import sys
 import typer
 
 from dbxray import __version__
+from dbxray.commands import ask as ask_cmd
 from dbxray.commands import demo as demo_cmd
 from dbxray.commands import explain as explain_cmd
 from dbxray.commands import indexes as indexes_cmd
@@ -41,6 +42,7 @@ app.command("report")(report_cmd.report)
 app.command("demo")(demo_cmd.demo)
 app.command("explain")(explain_cmd.explain)
 app.command("indexes")(indexes_cmd.indexes)
+app.command("ask")(ask_cmd.ask)
 
 
 def main() -> None:

@@ -66,7 +66,7 @@ class Redactor:
         out = _SECRET_KV.sub(r"\1\2***", out)
         out = _API_KEY.sub("***", out)
         out = _QUOTED.sub("'?'", out)
-        if self.host and not _is_plain_word(self.host, out):
+        if self.host and not _too_plain(self.host):
             out = out.replace(self.host, host_alias(self.host))
         out = _IPV4.sub(lambda m: host_alias(m.group(0)), out)
         out = _IPV6.sub(lambda m: host_alias(m.group(0)), out)
@@ -85,7 +85,7 @@ class Redactor:
         lowered = key.lower()
         if lowered in SQL_KEYS or lowered.endswith("query"):
             return self.sql(value)
-        if lowered in HOST_KEYS:
+        if lowered in HOST_KEYS or lowered.endswith(("_client", "_host", "_addr", "_address")):
             return host_alias(value)
         return self.prose(value)
 
@@ -93,6 +93,6 @@ class Redactor:
         return {k: self.value(k, v) for k, v in data.items() if v is not None}
 
 
-def _is_plain_word(host: str, text: str) -> bool:
+def _too_plain(host: str) -> bool:
     """A one-letter or purely numeric 'host' would rewrite unrelated text: leave it to the regexes."""
     return len(host) < 3 or host.isdigit()
