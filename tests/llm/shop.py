@@ -66,7 +66,8 @@ class Shop:
 
     def dsn(self, password: bool = True) -> str:
         info = psycopg.conninfo.conninfo_to_dict(self.server.admin_dsn)
-        auth = f"{info.get('user', 'postgres')}:{CANARIES['dsn_password']}" if password else info.get("user", "postgres")
+        user = info.get("user", "postgres")
+        auth = f"{user}:{CANARIES['dsn_password']}" if password else user
         return f"postgresql://{auth}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/{self.db}"
 
     def config(self, tmp: Path) -> Path:

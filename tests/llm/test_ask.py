@@ -44,7 +44,7 @@ def test_a_multi_step_answer_with_tools(api, shop, capsys):
     assert evidence_of(first)["format"] == "dbxray-evidence"
     plan = json.loads(_results(second)["toolu_1"]["content"])
     scan = next(n for n in plan["nodes"] if n.get("relation") == "orders")
-    assert scan["filter"] == "(orders.note = $1::text)"  # the constant pg_stat_statements kept is not in the plan we send
+    assert scan["filter"] == "(orders.note = $1::text)"  # the constant pg_stat_statements kept is not sent
     assert second["messages"][-2]["role"] == "assistant"  # the reply is sent back as it came
     stats = json.loads(_results(third)["toolu_2"]["content"])
     assert stats["id"] == "table:public.orders" and stats["statistics"]["n_live_tup"] > 0
@@ -94,7 +94,8 @@ def test_when_the_tool_budget_is_spent_the_answer_is_forced(api, shop, capsys):
     assert code == 0, err
     results = _results(api.bodies[1])
     assert results["toolu_2"]["is_error"] and "budget is spent" in results["toolu_2"]["content"]
-    assert api.bodies[1]["tool_choice"] == {"type": "tool", "name": "record_findings", "disable_parallel_tool_use": True}
+    assert api.bodies[1]["tool_choice"] == {"type": "tool", "name": "record_findings",
+                                            "disable_parallel_tool_use": True}
     assert api.bodies[1]["thinking"] == {"type": "disabled"}
 
 

@@ -13,7 +13,8 @@ from dbxray.normalize import WITHHELD, normalize_sql
 @pytest.mark.parametrize(("text", "expected"), [
     ("SELECT a, 'alice', 42 FROM t WHERE b = $1", "SELECT a, $2, $3 FROM t WHERE b = $1"),
     ("SELECT /* who 'x' */ 1 -- tail 'y'\nFROM t", "SELECT $1 FROM t"),
-    ("SELECT E'a\\nb', U&'d\\0061t', B'101', X'1F', $$dollar$$, $tag$x$tag$, -3.5e2", "SELECT $1, $2, $3, $4, $5, $6, -$7"),
+    ("SELECT E'a\\nb', U&'d\\0061t', B'101', X'1F', $$dollar$$, $tag$x$tag$, -3.5e2",
+     "SELECT $1, $2, $3, $4, $5, $6, -$7"),
     ("((email)::text = 'alice@example.com'::text)", "((email)::text = $1::text)"),
     ("ALTER ROLE app PASSWORD 'hunter2'", "ALTER ROLE app PASSWORD $1"),
     ("SELECT * FROM t WHERE note = 'it''s'", "SELECT * FROM t WHERE note = $1"),
@@ -27,7 +28,8 @@ def test_postgres_literals_and_comments_go(text, expected):
 def test_postgres_text_cut_inside_a_literal_keeps_what_precedes_it():
     assert normalize_sql("SELECT id FROM users WHERE email = 'alice@exa", "postgres") == \
         "SELECT id FROM users WHERE email = …"
-    assert normalize_sql("SELECT 'ünïcode', x FROM t WHERE y = 'cut hé", "postgres") == "SELECT $1, x FROM t WHERE y = …"
+    assert normalize_sql("SELECT 'ünïcode', x FROM t WHERE y = 'cut hé", "postgres") == \
+        "SELECT $1, x FROM t WHERE y = …"
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -32,9 +32,9 @@ def dry_run(shop, tmp_path_factory):
     os.environ["ANTHROPIC_API_KEY"] = API_KEY_CANARY
     sys.argv = ["dbxray", "report", "--dsn", shop.dsn(), "--config", str(config), "--llm-dry-run", "--no-progress"]
     try:
-        with live_sessions(shop), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            with contextlib.suppress(SystemExit):
-                main()
+        with live_sessions(shop), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                contextlib.suppress(SystemExit):
+            main()
     finally:
         sys.argv = saved[0]
         if saved[1] is None:
