@@ -393,9 +393,9 @@ class _Parts:
 
     def fit(self, budget: int | None) -> tuple[dict[str, Any], dict[str, int]]:
         """The fullest document within ``budget`` characters. Cut first what no finding names (indexes,
-        tables, settings), then statements outside the top five, then the evidence of findings outside
-        the bottlenecks (their titles stay), then the evidence of the findings of every bottleneck but the
-        first, then the findings outside the bottlenecks, least severe first, then the last bottlenecks."""
+        tables, settings), then statements outside the top five, then the evidence of the least important
+        findings (outside the bottlenecks, least severe first, then the last bottlenecks' findings; their
+        titles and objects stay), then the findings outside the bottlenecks, then the last bottlenecks."""
         def ref(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [x for x in items if self.referenced[x["id"]]]
 
@@ -413,18 +413,21 @@ class _Parts:
         loose = [x for x in f if x["id"] not in self.chained]
         top = [x for x in s if x["rank"] <= 5 or x["id"].partition(":")[2] in self.referenced_queries]
         named = [x for x in st if x["id"].partition(":")[2] in self.referenced_settings]
-        first = set(b[0]["finding_ids"]) if b else set()
-        lean = [x for x in chained if x["id"] in first] + bare([x for x in chained if x["id"] not in first])
         levels = [(f, s, t, ref(i), st, b), (f, s, ref(t), ref(i), st, b), (f, s, ref(t), ref(i), named, b),
-                  (f, top, ref(t), ref(i), named, b), (chained + bare(loose), top, ref(t), ref(i), named, b),
-                  (lean + bare(loose), top, ref(t), ref(i), named, b)]
+                  (f, top, ref(t), ref(i), named, b)]
         for state in levels:
             if fits(state):
                 return self.assemble(*state)
+        rest = (top, ref(t), ref(i), named, b)
+        order = {fid: n for n, fid in enumerate(fid for x in b for fid in x["finding_ids"])}
+        ranked = sorted(chained, key=lambda x: order.get(x["id"], len(order))) + loose
+        keep = _largest(len(ranked), lambda k: fits((ranked[:k] + bare(ranked[k:]), *rest)))
+        if keep is not None:  # every finding listed; the evidence of the least important cut
+            return self.assemble(ranked[:keep] + bare(ranked[keep:]), *rest)
         light = bare(loose)
-        keep = _largest(len(light), lambda k: fits((lean + light[:k], top, ref(t), ref(i), named, b)))
+        keep = _largest(len(light), lambda k: fits((bare(chained) + light[:k], *rest)))
         if keep is not None:
-            return self.assemble(lean + light[:keep], top, ref(t), ref(i), named, b)
+            return self.assemble(bare(chained) + light[:keep], *rest)
         for n in range(len(b), 0, -1):
             ids = {fid for x in b[:n] for fid in x["finding_ids"]}
             state = ([x for x in bare(chained) if x["id"] in ids], top[:5], ref(t), ref(i), named, b[:n])
