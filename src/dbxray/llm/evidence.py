@@ -286,10 +286,11 @@ class _Parts:
         frame = self.snapshot["tables"]
         if frame.empty or "table" not in frame.columns:
             return [], set()
-        schemas = frame["schema"] if "schema" in frame.columns else [""] * len(frame)
-        every = {_key(s, t) for s, t in zip(schemas, frame["table"])}
+        schemas = frame["schema"].tolist() if "schema" in frame.columns else [""] * len(frame)
+        every = {_key(s, t) for s, t in zip(schemas, frame["table"].tolist())}
         by_size = frame.sort_values("total_bytes", ascending=False, kind="stable") if "total_bytes" in frame else frame
-        keys = [_key(s, t) for s, t in zip(by_size.get("schema", [""] * len(by_size)), by_size["table"])]
+        keys = [_key(s, t) for s, t in zip(by_size["schema"].tolist() if "schema" in by_size.columns
+                                            else [""] * len(by_size), by_size["table"].tolist())]
         wanted = set(keys[:TOP_TABLES]) | (self.referenced_tables & every)
         if not wanted:
             return [], every
@@ -321,9 +322,10 @@ class _Parts:
         frame = self.snapshot["indexes"]
         if frame.empty or "index" not in frame.columns:
             return [], set()
-        schemas = frame["schema"] if "schema" in frame.columns else [""] * len(frame)
-        every = {(str(s or ""), str(t), str(i)) for s, t, i in zip(schemas, frame["table"], frame["index"])}
-        mask = [_key(s, t) in self.shown_tables for s, t in zip(schemas, frame["table"])]
+        schemas = frame["schema"].tolist() if "schema" in frame.columns else [""] * len(frame)
+        tables = frame["table"].tolist()
+        every = {(str(s or ""), str(t), str(i)) for s, t, i in zip(schemas, tables, frame["index"].tolist())}
+        mask = [_key(s, t) in self.shown_tables for s, t in zip(schemas, tables)]
         out = []
         for rec in frame[mask].to_dict("records"):
             schema, table, index = str(rec.get("schema") or ""), str(rec["table"]), str(rec["index"])
