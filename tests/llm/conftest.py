@@ -116,3 +116,6 @@ def shop_snapshot(shop, tmp_path_factory):
     path = tmp_path_factory.mktemp("llm") / "shop.json.gz"
     collect_snapshot(shop.dsn(password=False)).save(path)
     return path
+
+
+from tests.mysql.conftest import my, my_db  # noqa: E402, F401  (the MariaDB fixtures, for the MariaDB tests)
