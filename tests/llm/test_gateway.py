@@ -10,6 +10,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -17,9 +18,9 @@ DBXRAY = str(Path(sys.executable).with_name("dbxray"))
 
 
 class Gateway(BaseHTTPRequestHandler):
-    seen: list[dict] = []
+    seen: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers["content-length"]))
         Gateway.seen.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(raw)})
         reply = {"id": "msg_gw", "type": "message", "role": "assistant", "model": "claude-haiku-5-5",
