@@ -84,12 +84,12 @@ def report(
     if llm_dry_run:
         emit(dry_run_report(rep, snap, llm_settings, base or previous), None)
         return
-    if llm_settings is not None:
-        advise_report(rep, snap, llm_settings, base or previous, allow_partial)
     if save:
         snap.save(save)
     if history:
         _record_history(history, snap, rep, previous, cfg)
+    if llm_settings is not None:  # after the history: what is kept for the next run stays the rules' alone
+        advise_report(rep, snap, llm_settings, base or previous, allow_partial)
     color = fmt == Format.text and output is None and sys.stdout.isatty()
     emit(render(rep, fmt.value, color=color, diagnosis_only=diagnosis_only), output)
     exit_for(rep, fail_on, allow_partial)

@@ -23,18 +23,19 @@ FORCED_TOOL_REJECTED = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-fable-5-
 
 KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
-# [llm] key -> (type, default, minimum): every key is documented in docs/llm.md
-KEYS: dict[str, tuple[type, Any, float | None]] = {
-    "model": (str, None, None),
-    "max_input_tokens": (int, 8000, 1000),
-    "max_output_tokens": (int, 8192, 256),
-    "timeout": (float, 60.0, 1.0),
-    "max_retries": (int, 2, 0),
-    "max_tool_calls": (int, 8, 0),
-    "max_seconds": (float, 90.0, 5.0),
-    "max_total_tokens": (int, 60000, 2000),
-    "force_tool": (bool, None, None),
+# [llm] key -> (type, default, minimum, what it does): every key is documented in docs/llm.md
+KEYS: dict[str, tuple[type, Any, float | None, str]] = {
+    "model": (str, None, None, "the Claude model (default: claude-haiku-5-5; --model and DBXRAY_LLM_MODEL win)"),
+    "max_input_tokens": (int, 8000, 1000, "estimated input tokens of one request; the evidence is trimmed to fit"),
+    "max_output_tokens": (int, 8192, 256, "max_tokens of each request"),
+    "timeout": (float, 60.0, 1.0, "seconds per API call"),
+    "max_retries": (int, 2, 0, "retries of a failed call, by the SDK"),
+    "max_tool_calls": (int, 8, 0, "dbxray ask: read-only tool calls per question"),
+    "max_seconds": (float, 90.0, 5.0, "dbxray ask: seconds of tool use per question"),
+    "max_total_tokens": (int, 60000, 2000, "dbxray ask: input + output tokens over all requests of a question"),
+    "force_tool": (bool, None, None, "force record_findings with tool_choice (default: by model)"),
 }
+DESCRIPTIONS = {key: spec[3] for key, spec in KEYS.items()}  # for the config file's validation
 
 
 @dataclass
@@ -77,7 +78,7 @@ def resolve_settings(config: Any = None, model: str | None = None) -> LLMSetting
 
 
 def _checked(key: str, value: Any) -> Any:
-    kind, _default, minimum = KEYS[key]
+    kind, _default, minimum, _what = KEYS[key]
     ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
