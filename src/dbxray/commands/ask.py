@@ -72,9 +72,8 @@ def ask(
             return
         from dbxray.llm.ask import ask as run
 
-        text_mode = fmt == Format.text
         answer = run(session, snap, rep, rows, settings, question.strip(),
-                     on_tool=_print_tool if text_mode or output is not None else None)
+                     on_tool=None if fmt == Format.json else _print_tool)  # JSON lists them in tool_calls
     emit(render(answer, rep, fmt), output)
     if answer.failure is not None:
         typer.echo(f"dbxray: llm: {answer.failure.message}"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbxray.errors import DbxrayError
+from dbxray.llm.evidence import INDEX_FIELDS, TABLE_FIELDS
 from dbxray.llm.redact import Redactor
 
 MAX_RESULT_CHARS = 6000
@@ -103,21 +104,24 @@ def _table_stats(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
     schema, table = ctx.table(args["table"])
 
-    def rows(frame_name: str) -> list[dict[str, Any]]:
+    def rows(frame_name: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
         frame = ctx.snapshot[frame_name]
         if frame.empty or "table" not in frame.columns:
             return []
         mask = (frame["table"] == table) & ((frame["schema"] == schema) if "schema" in frame.columns else True)
-        return [{k: v for k, v in ctx.red.record(jsonable(r)).items() if v not in (None, "", [])}
-                for r in frame[mask].to_dict("records")]
+        return [{k: v for k, v in ctx.red.record(jsonable({f: r.get(f) for f in fields})).items()
+                 if v not in (None, "", [])} for r in frame[mask].to_dict("records")]
 
     findings = [f.id for f in ctx.report.findings if f.object.get("table") == table
                 and f.object.get("schema", schema) == schema]
-    stats = rows("tables")
+    stats = rows("tables", (*TABLE_FIELDS, "reltuples", "relpages", "table_bytes", "index_bytes", "data_bytes",
+                            "avg_row_bytes", "row_format", "last_vacuum", "last_autovacuum", "last_analyze"))
     name = ".".join(p for p in (schema, table) if p)
-    indexes = [{"id": f"index:{name}.{i.get('index')}", **i} for i in rows("indexes")]
+    indexes = [{"id": f"index:{name}.{i.get('index')}", **i}
+               for i in rows("indexes", ("index", *INDEX_FIELDS, "definition", "include_columns"))]
+    keys = rows("foreign_keys", ("name", "columns", "ref_schema", "ref_table", "ref_columns", "on_delete"))
     return {"id": f"table:{name}", "statistics": stats[0] if stats else {},
-            "indexes": indexes, "foreign_keys": rows("foreign_keys"), "finding_ids": findings,
+            "indexes": indexes, "foreign_keys": keys, "finding_ids": findings,
             "note": "catalog statistics from this run's snapshot; no table data"}
 
 
