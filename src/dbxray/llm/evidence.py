@@ -68,10 +68,9 @@ BOTTLENECK_FIELDS = ("kind", "severity", "title", "cause", "impact", "confidence
 # human strings that repeat a number the same evidence carries (size beside size_bytes, ...)
 REDUNDANT = {"size": ("size_bytes", "real_bytes", "total_bytes"), "temp_written_per_call": ("temp_bytes_written",)}
 
-TABLE_FIELDS = ("total_bytes", "n_live_tup", "rows_estimate", "n_dead_tup",
-                "n_mod_since_analyze", "seq_scan", "seq_tup_read", "idx_scan", "n_tup_ins", "n_tup_upd",
-                "n_tup_del", "n_tup_hot_upd", "free_bytes", "engine", "has_primary_key", "last_autovacuum",
-                "last_autoanalyze", "last_analyze", "reloptions")
+TABLE_FIELDS = ("total_bytes", "n_live_tup", "rows_estimate", "n_dead_tup", "n_mod_since_analyze", "seq_scan",
+                "idx_scan", "n_tup_upd", "n_tup_hot_upd", "free_bytes", "engine", "has_primary_key",
+                "last_autovacuum", "last_autoanalyze", "reloptions")
 INDEX_FIELDS = ("columns", "is_unique", "is_primary", "is_valid", "method", "idx_scan", "index_bytes",
                 "cardinality", "predicate", "expressions")
 FLAGS = {"is_unique": ("unique", False), "is_primary": ("primary", False), "is_valid": ("invalid", True)}
@@ -394,10 +393,11 @@ class _Parts:
         return document, document["omitted"]
 
     def fit(self, budget: int | None) -> tuple[dict[str, Any], dict[str, int]]:
-        """The fullest document within ``budget`` characters. Cut first what no finding names (indexes,
-        tables, settings), then statements outside the top five, then the evidence of the least important
-        findings (outside the bottlenecks, least severe first, then the last bottlenecks' findings; their
-        titles and objects stay), then the findings outside the bottlenecks, then the last bottlenecks."""
+        """The fullest document within ``budget`` characters. Cut first the indexes and tables no finding
+        names, then statements outside the top five, then the evidence of the least important findings
+        (outside the bottlenecks, least severe first, then the last bottlenecks' findings; their titles and
+        objects stay), then the settings no finding names, then the findings outside the bottlenecks,
+        then the last bottlenecks."""
         def ref(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [x for x in items if self.referenced[x["id"]]]
 
@@ -415,17 +415,17 @@ class _Parts:
         loose = [x for x in f if x["id"] not in self.chained]
         top = [x for x in s if x["rank"] <= 5 or x["id"].partition(":")[2] in self.referenced_queries]
         named = [x for x in st if x["id"].partition(":")[2] in self.referenced_settings]
-        levels = [(f, s, t, ref(i), st, b), (f, s, ref(t), ref(i), st, b), (f, s, ref(t), ref(i), named, b),
-                  (f, top, ref(t), ref(i), named, b)]
+        levels = [(f, s, t, ref(i), st, b), (f, s, ref(t), ref(i), st, b), (f, top, ref(t), ref(i), st, b)]
         for state in levels:
             if fits(state):
                 return self.assemble(*state)
-        rest = (top, ref(t), ref(i), named, b)
         order = {fid: n for n, fid in enumerate(fid for x in b for fid in x["finding_ids"])}
         ranked = sorted(chained, key=lambda x: order.get(x["id"], len(order))) + loose
-        keep = _largest(len(ranked), lambda k: fits((ranked[:k] + bare(ranked[k:]), *rest)))
-        if keep is not None:  # every finding listed; the evidence of the least important cut
-            return self.assemble(ranked[:keep] + bare(ranked[keep:]), *rest)
+        for settings in (st, named):  # every finding listed; the evidence of the least important cut
+            rest = (top, ref(t), ref(i), settings, b)
+            keep = _largest(len(ranked), lambda k: fits((ranked[:k] + bare(ranked[k:]), *rest)))  # noqa: B023
+            if keep is not None:
+                return self.assemble(ranked[:keep] + bare(ranked[keep:]), *rest)
         light = bare(loose)
         keep = _largest(len(light), lambda k: fits((bare(chained) + light[:k], *rest)))
         if keep is not None:
