@@ -1,4 +1,7 @@
-"""normalize_sql: the one function every SQL text goes through before it may leave the machine."""
+"""normalize_sql: the one function every SQL text goes through before it may leave the machine.
+
+These are the contract (whatever engine normalizer is behind ``Engine.normalize_sql``): no literal,
+no comment, the statement's shape kept; spacing is not part of the contract (``flat``)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dbxray.engine import BaseEngine
-from dbxray.normalize import WITHHELD, normalize_sql
+from dbxray.normalize import normalize_sql
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -22,14 +29,18 @@ from dbxray.normalize import WITHHELD, normalize_sql
     ("<insufficient privilege>", "<insufficient privilege>"),
 ])
 def test_postgres_literals_and_comments_go(text, expected):
-    assert normalize_sql(text, "postgres") == expected
+    assert flat(normalize_sql(text, "postgres")) == expected
+
+
+def _cut(out: str, prefix: str, secret: str) -> None:
+    assert flat(out).startswith(prefix) and flat(out).endswith("…") and secret not in out
 
 
 def test_postgres_text_cut_inside_a_literal_keeps_what_precedes_it():
-    assert normalize_sql("SELECT id FROM users WHERE email = 'alice@exa", "postgres") == \
-        "SELECT id FROM users WHERE email = …"
-    assert normalize_sql("SELECT 'ünïcode', x FROM t WHERE y = 'cut hé", "postgres") == \
-        "SELECT $1, x FROM t WHERE y = …"
+    _cut(normalize_sql("SELECT id FROM users WHERE email = 'alice@exa", "postgres"),
+         "SELECT id FROM users WHERE email =", "alice")
+    _cut(normalize_sql("SELECT 'ünïcode', x FROM t WHERE y = 'cut hé", "postgres"),
+         "SELECT $1, x FROM t WHERE y =", "cut h")
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -40,15 +51,15 @@ def test_postgres_text_cut_inside_a_literal_keeps_what_precedes_it():
     ("SELECT `id` FROM `t` WHERE x = 'a\\'b'", "SELECT `id` FROM `t` WHERE x = ?"),
 ])
 def test_mysql_literals_and_comments_go(text, expected):
-    assert normalize_sql(text, "mysql") == expected
+    assert flat(normalize_sql(text, "mysql")) == expected
 
 
 def test_mysql_text_cut_inside_a_literal_keeps_what_precedes_it():
-    assert normalize_sql("SELECT * FROM t WHERE x = 'secret-but-cu", "mysql") == "SELECT * FROM t WHERE x = …"
+    _cut(normalize_sql("SELECT * FROM t WHERE x = 'secret-but-cu", "mysql"), "SELECT * FROM t WHERE x =", "secret")
 
 
-def test_an_engine_that_cannot_scan_withholds_everything():
-    assert BaseEngine().normalize_sql("SELECT 'x'") == WITHHELD
+def test_an_engine_without_its_own_scanner_still_shows_no_literal():
+    assert "secret" not in BaseEngine().normalize_sql("SELECT 'secret'")
     assert normalize_sql(None, "postgres") == ""
 
 
@@ -64,23 +75,5 @@ def test_no_literal_survives_on_either_engine(secret, number):
     my = normalize_sql(f"SELECT * FROM t WHERE a = '{marker}' AND b = {number}", "mysql")
     for out in (pg, my):
         assert marker not in out and str(number) not in out
-        assert out.startswith("SELECT * FROM t WHERE a =")
+        assert flat(out).startswith("SELECT * FROM t WHERE a =")
 
-
-@pytest.mark.parametrize("text", [
-    "SELECT t_00123.id, \"Col 9\" FROM s1.t_00123 WHERE a = $1 AND b IN ($2, $3) LIMIT $4",
-    "UPDATE   accounts\n   SET balance = balance + $1\tWHERE id = $2",
-    "SELECT count(*) FROM orders o JOIN order_items i ON i.order_id = o.id",
-])
-def test_the_fast_path_agrees_with_the_scanner(text):
-    from dbxray.engines.postgres.normalize import normalize_pg, scanned
-
-    assert normalize_pg(text) == scanned(text)
-
-
-@pytest.mark.parametrize("text", ["SELECT 1e5 FROM t", "SELECT x FROM t WHERE y = .5", "SELECT $$a$$",
-                                  "SELECT a FROM t -- 42", "SELECT a FROM t1 WHERE b = 1"])
-def test_the_fast_path_never_skips_a_literal(text):
-    from dbxray.engines.postgres.normalize import normalize_pg, scanned
-
-    assert normalize_pg(text) == scanned(text) != " ".join(text.split())

@@ -131,3 +131,39 @@ def test_the_request_actually_sent_is_the_dry_run(api, shop, shop_snapshot, caps
     assert api.raw[0] == dry.rstrip("\n")
     assert API_KEY_CANARY not in api.raw[0]
     assert api.requests[0]["headers"].get("authorization", "").endswith(API_KEY_CANARY)  # in a header, not the body
+
+
+def test_mysql_account_hosts_are_aliased_and_named_again_locally():
+    """A MySQL account names a host ('app'@'10.1.2.3'): aliased in ids, objects and titles; a model
+    finding about the alias is grounded, agrees with the rule finding, and shows the real host."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from dbxray.diagnose import diagnose
+    from dbxray.findings import Finding
+    from dbxray.llm.evidence import build_evidence
+    from dbxray.llm.grounding import ground
+    from dbxray.report.build import Report
+    from dbxray.snapshot import Snapshot
+
+    now = dt.datetime.now(dt.UTC)
+    snapshot = Snapshot("mysql", "10.11.6-MariaDB", 101106, "app", "db7.corp.example", now,
+                        {"tables": pd.DataFrame([{"schema": "app", "table": "t", "total_bytes": 1}])})
+    rule = Finding("weak_auth", "warning", "Account 'app'@'10.1.2.3' has no password", {"role": "'app'@'10.1.2.3'"},
+                   {"host": "10.1.2.3", "empty_password": True})
+    report = Report(kind="report", target={}, collected_at=now, summary={"database": {}})
+    report.add([rule])
+    report.diagnosis = diagnose(report.findings)
+    evidence = build_evidence(report, snapshot, [])
+    assert "10.1.2.3" not in evidence.text and "db7.corp.example" not in evidence.text
+    (sent,) = evidence.document["findings"]
+    assert sent["object"]["role"].startswith("'app'@'host-")
+    model = {"check": "weak_auth", "severity": "critical", "title": f"Lock {sent['object']['role']}",
+             "object": sent["object"], "evidence_ids": [sent["id"]], "recommendation": "Set a password.",
+             "sql": f"ALTER USER {sent['object']['role']} IDENTIFIED BY '...';"}
+    (kept,) = ground([model], evidence, report.findings).kept
+    assert kept.same_as == rule.id
+    assert kept.object == {"role": "'app'@'10.1.2.3'"}
+    assert kept.sql == "ALTER USER 'app'@'10.1.2.3' IDENTIFIED BY '...';"
+    assert kept.evidence == {"evidence_ids": [rule.id]}

@@ -89,6 +89,8 @@ class Evidence:
     indexes: set[tuple[str, str, str]]
     omitted: dict[str, int] = field(default_factory=dict)
     build_ms: float = 0.0
+    redactor: Redactor | None = None  # its aliases map the model's host-… names back (locally)
+    rule_ids: dict[str, str] = field(default_factory=dict)  # natural id as sent -> the report's finding id
 
 
 def estimate_tokens(chars: int) -> int:
@@ -108,8 +110,11 @@ def build_evidence(report: Any, snapshot: Any, statement_rows: list[dict[str, An
     parts = _Parts(report, snapshot, red, safe_findings, safe_rows, diagnosis)
     document, omitted = parts.fit(budget_chars)
     text = _dumps(document)
+    from dbxray.findings import natural_id
+
+    rule_ids = {natural_id(safe): f.id for safe, f in zip(safe_findings, findings)}
     return Evidence(document, text, _ids(document), parts.all_tables, parts.all_indexes, omitted,
-                    (time.monotonic() - started) * 1000)
+                    (time.monotonic() - started) * 1000, red, rule_ids)
 
 
 def statement_rows(snapshot: Any, baseline: Any = None) -> list[dict[str, Any]]:
@@ -142,10 +147,13 @@ def _ids(document: dict[str, Any]) -> set[str]:
 
 
 def _redacted_finding(red: Redactor, f: Any) -> Any:
+    """The finding as it may leave: its object names and id without host names (MySQL accounts), its
+    texts through the prose door, its evidence by key, its SQL normalized."""
     from dbxray.findings import Finding, jsonable
 
-    return Finding(f.check, f.severity, red.prose(f.title), dict(f.object), red.record(jsonable(f.evidence)),
-                   red.prose(f.recommendation), red.sql(f.sql, 600) if f.sql else None, f.source, f.id)
+    obj = {k: red.hosts(v) if isinstance(v, str) else v for k, v in f.object.items()}
+    return Finding(f.check, f.severity, red.prose(f.title), obj, red.record(jsonable(f.evidence)),
+                   red.prose(f.recommendation), red.sql(f.sql, 600) if f.sql else None, f.source, red.hosts(f.id))
 
 
 def _diagnosis(findings: list[Any], rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ class Grounded:
 def ground(items: Any, evidence: Any, rule_findings: list[Finding]) -> Grounded:
     """Sort the model's ``findings`` into kept (as report findings) and dropped (with the reason)."""
     out = Grounded()
-    rule_ids = {natural_id(f): f.id for f in rule_findings if f.source != "llm"}
+    rule_ids = evidence.rule_ids or {natural_id(f): f.id for f in rule_findings if f.source != "llm"}
     taken: set[str] = {f.id for f in rule_findings}
     for n, item in enumerate(items if isinstance(items, list) else []):
         try:
@@ -49,8 +49,9 @@ def ground(items: Any, evidence: Any, rule_findings: list[Finding]) -> Grounded:
         except _Drop as why:
             out.dropped.append(_dropped(item, n, str(why)))
             continue
+        finding.same_as = rule_ids.get(natural_id(finding))  # compared as sent: host names aliased
+        _restore(finding, evidence.redactor)
         natural = natural_id(finding)
-        finding.same_as = rule_ids.get(natural)
         base, k = f"llm:{natural}", 1
         finding.id = base
         while finding.id in taken:
@@ -63,6 +64,17 @@ def ground(items: Any, evidence: Any, rule_findings: list[Finding]) -> Grounded:
 
 class _Drop(Exception):
     pass
+
+
+def _restore(finding: LLMFinding, redactor: Any) -> None:
+    """The hosts the model saw as ``host-…`` aliases, named again in what the report shows (never sent)."""
+    if redactor is None:
+        return
+    finding.object = {k: redactor.restore(v) for k, v in finding.object.items()}
+    finding.title = redactor.restore(finding.title)
+    finding.recommendation = redactor.restore(finding.recommendation)
+    finding.sql = redactor.restore(finding.sql)
+    finding.evidence = {"evidence_ids": [redactor.restore(i) for i in finding.evidence.get("evidence_ids", [])]}
 
 
 def _dropped(item: Any, n: int, reason: str) -> dict[str, Any]:
