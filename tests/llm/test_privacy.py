@@ -167,3 +167,16 @@ def test_mysql_account_hosts_are_aliased_and_named_again_locally():
     assert kept.object == {"role": "'app'@'10.1.2.3'"}
     assert kept.sql == "ALTER USER 'app'@'10.1.2.3' IDENTIFIED BY '...';"
     assert kept.evidence == {"evidence_ids": [rule.id]}
+
+
+def test_build_payload_is_the_dry_run_body(shop_snapshot, capsys, monkeypatch):
+    """``dbxray.llm.build_payload`` (for other checks of the payload) gives the body the dry run prints."""
+    from dbxray.llm import build_payload
+    from dbxray.pipeline import analyze_snapshot
+    from dbxray.snapshot import Snapshot
+
+    monkeypatch.delenv("DBXRAY_LLM_MODEL", raising=False)
+    snap = Snapshot.load(shop_snapshot)
+    built = json.loads(build_payload(analyze_snapshot(snap), snap))
+    code, out, _ = run(capsys, "report", "--snapshot", str(shop_snapshot), "--llm-dry-run")
+    assert code == 0 and built == json.loads(out)
