@@ -188,10 +188,13 @@ def test_help_says_verify_reads_real_values():
     assert "--show-values" in readme and "--raw-queries" in readme
 
 
-def test_llm_payload():
-    """The LLM payload (dbxray.llm, another branch) is built from the report, which holds no canary; when
-    the module is here, its payload of a canary-free report is checked the same way."""
-    llm = pytest.importorskip("dbxray.llm", reason="dbxray.llm (the Claude integration) is not on this branch")
-    builder = next((getattr(llm, n) for n in ("build_payload", "payload", "build_prompt") if hasattr(llm, n)), None)
-    if builder is None:
-        pytest.skip("dbxray.llm has no build_payload/payload/build_prompt to check")
+def test_llm_payload(leaky):
+    """The dry run is the proof of what would leave the network: the exact request body ``--llm`` sends."""
+    _pg, _name, dsn = leaky
+    result = run("report", "--llm-dry-run", "--dsn", dsn)
+    assert result.returncode == 0, result.stderr[-2000:]
+    body = json.loads(result.stdout)
+    assert body["tools"] and body["messages"]
+    assert_no_canary("the LLM request body (--llm-dry-run)", result.stdout)
+    assert_no_canary("--llm-dry-run stderr", result.stderr)
+    assert "pg_sleep($1)" in result.stdout or "pg_sleep(" not in result.stdout  # seen only normalized

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from dbxray import __version__
+from dbxray.commands import ask as ask_cmd
 from dbxray.commands import demo as demo_cmd
 from dbxray.commands import diff as diff_cmd
 from dbxray.commands import explain as explain_cmd
@@ -45,6 +46,7 @@ app.command("explain")(explain_cmd.explain)
 app.command("indexes")(indexes_cmd.indexes)
 app.command("history")(history_cmd.history)
 app.command("diff")(diff_cmd.diff)
+app.command("ask")(ask_cmd.ask)
 
 
 _STOPPED_BY: list[int] = []

@@ -22,20 +22,11 @@ from typing import Any
 
 from dbxray.errors import BadInput
 
-# what [report] and [llm] may set (anything else is a typo, and a typo must not silently do nothing)
+# what [report] may set (anything else is a typo, and a typo must not silently do nothing); [llm]: dbxray.llm.settings
 REPORT_OPTIONS = {
     "top_statements": "rows in the top-statements table (default 10)",
     "plan_top_statements": "statements planned generically by the live analysis (default 5; 0 turns it off)",
     "index_advice": "prove index advice with HypoPG during the report (default true)",
-}
-LLM_OPTIONS = {
-    "model": "the Claude model (default: the SDK's current default)",
-    "max_input_tokens": "cap on the evidence sent, estimated offline (default 8000)",
-    "max_output_tokens": "cap on the answer (default 4096)",
-    "timeout": "seconds per API call (default 60)",
-    "max_retries": "retries of a failed call, by the SDK (default 2)",
-    "max_tool_calls": "dbxray ask: read-only tool calls per question (default 8)",
-    "max_seconds": "dbxray ask: wall time per question (default 90)",
 }
 # what a [targets.NAME] table may set (dbxray report --all; see dbxray.fleet.targets)
 TARGET_OPTIONS = {
@@ -106,9 +97,12 @@ class Config:
         for key in self.report:
             if key not in REPORT_OPTIONS:
                 raise _unknown("[report] option", key, REPORT_OPTIONS)
-        for key in self.llm:
-            if key not in LLM_OPTIONS:
-                raise _unknown("[llm] option", key, LLM_OPTIONS)
+        if self.llm:
+            from dbxray.llm.settings import DESCRIPTIONS  # light: the SDK is imported only to call the API
+
+            for key in self.llm:
+                if key not in DESCRIPTIONS:
+                    raise _unknown("[llm] option", key, DESCRIPTIONS)
         self.plan_thresholds()
         if self.targets:
             from dbxray.fleet.targets import validate_targets

@@ -87,6 +87,48 @@ AllowPartialOption = typer.Option(False, "--allow-partial",
                                   help="Exit 0 even when statement statistics are unavailable (default: exit 4).")
 
 
+LlmOption = typer.Option(False, "--llm", help="Add Claude's review: grounded findings marked AI, beside the "
+                         "rule report (needs ANTHROPIC_API_KEY; see docs/llm.md).")
+LlmDryRunOption = typer.Option(False, "--llm-dry-run", help="Print the exact Messages API request body (JSON) "
+                               "and exit: nothing is sent, no key needed.")
+ModelOption = typer.Option(None, "--model", help="Claude model (default: $DBXRAY_LLM_MODEL, [llm] model, "
+                           "then dbxray's default).", show_default=False)
+
+
+def llm_settings_for(cfg, model: str | None, wanted: bool, dry_run: bool):
+    """The LLM settings when --llm or --llm-dry-run is given (else None); a missing key is exit 2 now."""
+    if not (wanted or dry_run):
+        return None
+    from dbxray.llm.settings import require_key, resolve_settings
+
+    settings = resolve_settings(cfg, model)
+    if not dry_run:
+        require_key()
+    return settings
+
+
+def dry_run_report(report, snapshot, settings, baseline) -> str:
+    """The exact request body ``--llm`` would send (an evidence too large is one line, exit 2)."""
+    from dbxray.errors import BadInput
+    from dbxray.llm.advise import dry_run
+    from dbxray.llm.client import LLMFailure
+
+    try:
+        return dry_run(report, snapshot, settings, baseline)
+    except LLMFailure as failure:
+        raise BadInput(f"llm: {failure.message}") from None
+
+
+def advise_report(report, snapshot, settings, baseline, allow_partial: bool) -> None:
+    """The model's review added to ``report``; a failure is one line (here with --allow-partial,
+    else through exit_for's incomplete line)."""
+    from dbxray.llm.advise import advise
+
+    failure = advise(report, snapshot, settings, baseline)
+    if failure is not None and allow_partial:
+        typer.echo(f"dbxray: llm: {failure.message} (the rule report is complete)", err=True)
+
+
 def code_for(report, fail_on: Severity | str | None, allow_partial: bool = False) -> tuple[int, str]:
     """(exit code, the line saying why): 0 fine, 1 findings at --fail-on, 4 report incomplete."""
     from dbxray.findings import at_or_above

@@ -16,10 +16,16 @@ from dbxray.commands.common import (
     FailOnOption,
     Format,
     FormatOption,
+    LlmDryRunOption,
+    LlmOption,
+    ModelOption,
     Severity,
     StatementTimeoutOption,
+    advise_report,
+    dry_run_report,
     emit,
     exit_for,
+    llm_settings_for,
     progress,
 )
 from dbxray.errors import BadInput
@@ -65,6 +71,9 @@ def report(
     webhook: str = typer.Option(None, "--webhook", envvar="DBXRAY_WEBHOOK", show_default=False,
                                 help="POST a JSON summary (Slack-compatible 'text': targets, counts, top "
                                      "bottlenecks) to this URL; a failed POST exits 4."),
+    llm: bool = LlmOption,
+    llm_dry_run: bool = LlmDryRunOption,
+    model: str = ModelOption,
 ) -> None:
     """Collect statistics from a live database and report what is slow, why, and the fix."""
     import sys
@@ -77,13 +86,15 @@ def report(
     from dbxray.store import open_store
 
     cfg = load_config(config)
+    llm_settings = llm_settings_for(cfg, model, llm, llm_dry_run)  # a missing key fails here, before connecting
     if webhook:
         from dbxray.report.webhook import check_url
 
         check_url(webhook)
     if all_targets:
         clashing = [flag for flag, value in (("--dsn", dsn), ("--snapshot", snapshot), ("--baseline", baseline),
-                                             ("--save", save)) if value]
+                                             ("--save", save), ("--llm", llm), ("--llm-dry-run", llm_dry_run))
+                    if value]
         if clashing:
             raise BadInput(f"--all takes each target's DSN from [targets.NAME]; it cannot be combined with "
                            f"{', '.join(clashing)} (--history keeps every target's runs)")
@@ -125,6 +136,9 @@ def report(
                                  "literals included")
             snap.meta.setdefault("port", port)
             previous = found.get("previous")
+        if llm_dry_run:
+            emit(dry_run_report(rep, snap, llm_settings, base or previous), None)
+            return
         if save:
             snap.save(save)
         if store:
@@ -132,6 +146,8 @@ def report(
             rep.extra["history"] = _trends(store, snap, rep, parse_target(dsn).port if not snapshot else None)
             if keep_days:
                 store.prune(keep_days)
+    if llm_settings is not None:  # after the history: what is kept for the next run stays the rules' alone
+        advise_report(rep, snap, llm_settings, base or previous, allow_partial)
     color = fmt == Format.text and output is None and sys.stdout.isatty()
     emit(render(rep, fmt.value, color=color, diagnosis_only=diagnosis_only), output)
     exit_for(rep, fail_on, allow_partial, floor=_notify(webhook, rep, fail_on, allow_partial, started))

@@ -211,3 +211,15 @@ def safe_normalize(normalize: Callable[[str], str], text: str, dialect: str) -> 
 
 
 __all__ = ["normalize_frame", "safe_normalize", "scrub"]
+
+
+def normalize_sql(text: object, engine: str) -> str:
+    """The one entry point for text that leaves dbxray (reports, snapshots, the LLM payload): every
+    literal a placeholder and no comments, by the engine's own lexer (``Engine.normalize_sql``), on
+    one line. Never rely on the server's normalization: ``pg_stat_statements`` keeps the literals of
+    a statement that finished after a reset, and the live text of other sessions is never normalized."""
+    from dbxray import engine as registry
+
+    if text is None:
+        return ""
+    return registry.get(engine).normalize_sql(str(text))

@@ -134,12 +134,29 @@ def diagnosis_section(diagnosis: dict[str, Any]) -> list[str]:
         out += [f"**Fix first:** {first['title']}", ""]
         if first["fix"].get("sql"):
             out += ["```sql", first["fix"]["sql"], "```", ""]
+    if diagnosis.get("llm"):
+        out += ai_review_section(diagnosis["llm"])
     if bottlenecks:
         out += ["| rank | kind | bottleneck | impact | confidence |", "|---:|---|---|---|---|"]
         for b in bottlenecks:
             cell = lambda s: str(s).replace("|", "\\|")  # noqa: E731
             out.append(f"| {b['rank']} | {b['kind']} | {ICON[b['severity']]} {cell(b['title'])} | "
                        f"{cell(b['impact'])} | {b['confidence']} |")
+        out.append("")
+    return out
+
+
+def ai_review_section(llm: dict[str, Any]) -> list[str]:
+    """The model's review, marked AI: summary, findings kept and dropped (with the reasons)."""
+    out = [f"### 🤖 AI review ({code(llm.get('model'))})", ""]
+    if llm.get("error"):
+        return [*out, f"No AI review: {llm['error']['message']}. The rule report is complete.", ""]
+    out += [llm.get("summary") or "", "",
+            f"{llm.get('findings_kept', 0)} finding(s) kept ({len(llm.get('agreed') or [])} agree with a rule "
+            f"finding), {llm.get('findings_dropped', 0)} dropped by grounding.", ""]
+    for d in llm.get("dropped") or []:
+        out.append(f"- dropped: {d.get('title') or d.get('check')}: {d.get('reason')}")
+    if llm.get("dropped"):
         out.append("")
     return out
 

@@ -109,6 +109,8 @@ def diagnosis(console: Console, diag: dict[str, Any]) -> None:
                   Syntax(first["fix"]["sql"], "sql", theme="ansi_dark", word_wrap=True, padding=(0, 2),
                          background_color="default")]
     console.print(Panel(Group(*parts), title="Diagnosis", title_align="left", border_style="green"))
+    if diag.get("llm"):
+        _ai_review(console, diag["llm"])
     for b in bottlenecks:
         head = Text.assemble((f"{b['rank']:>2}. ", "bold"), (f"{b['severity'].upper():9}", STYLE[b["severity"]]),
                              (f"{b['kind']:14}", "bold"), b["title"], (f"  [{b['confidence']}]", "dim"))
@@ -120,6 +122,23 @@ def diagnosis(console: Console, diag: dict[str, Any]) -> None:
             console.print(Syntax(b["fix"]["sql"], "sql", theme="ansi_dark", word_wrap=True, padding=(0, 6),
                                  background_color="default"))
     console.print()
+
+
+def _ai_review(console: Console, llm: dict[str, Any]) -> None:
+    """The model's review, marked AI: its summary, what it added, what grounding dropped and why."""
+    if llm.get("error"):
+        body = Text(f"no AI review: {llm['error']['message']} (the rule report above is complete)", style="yellow")
+    else:
+        lines = [Text(llm.get("summary") or ""), Text("")]
+        kept, dropped = llm.get("findings_kept", 0), llm.get("findings_dropped", 0)
+        agreed = len(llm.get("agreed") or [])
+        lines.append(Text(f"{kept} finding(s) kept ({agreed} agree with a rule finding), {dropped} dropped by "
+                          "grounding", style="dim"))
+        for d in (llm.get("dropped") or [])[:5]:
+            lines.append(Text(f"  dropped: {d.get('title') or d.get('check')}: {d.get('reason')}", style="dim"))
+        body = Group(*lines)
+    console.print(Panel(body, title=f"[AI] review by {llm.get('model')}", title_align="left",
+                        border_style="magenta"))
 
 
 def _statements(console: Console, rows: list[dict[str, Any]]) -> None:
