@@ -16,6 +16,8 @@ from dbxray.diagnose.model import Bottleneck, Diagnosis, Fix
 
 __all__ = ["Bottleneck", "Diagnosis", "Fix", "diagnose"]
 
+MAX_BOTTLENECKS = 25
+
 
 def diagnose(findings: Iterable[Any], statements: Iterable[dict[str, Any]] = (),
              database: dict[str, Any] | None = None) -> Diagnosis:
@@ -37,6 +39,8 @@ def diagnose(findings: Iterable[Any], statements: Iterable[dict[str, Any]] = (),
                   maintenance_bottlenecks, deadlock_bottlenecks, connection_bottlenecks, configuration_bottlenecks):
         found.extend(build(ev))
     bottlenecks = ranked(found)
+    if len(bottlenecks) > MAX_BOTTLENECKS:  # the rest stay findings; nobody acts on the 200th priority
+        bottlenecks = bottlenecks[:MAX_BOTTLENECKS]
     result = Diagnosis(summary(bottlenecks, len(ev.findings)), bottlenecks)
     result.duration_ms = (time.monotonic() - started) * 1000
     return result

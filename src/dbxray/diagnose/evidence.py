@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -11,6 +12,9 @@ from dbxray.findings import Finding
 # checks whose findings describe one statement's plan (they carry the statement's query id)
 PLAN_CHECKS = {"row_estimate_error", "disk_sort", "hash_spill", "lossy_bitmap", "filter_inefficiency",
                "heap_fetches", "nested_loop_explosion", "large_offset", "high_planning_time", "temp_table"}
+
+
+_WORD = re.compile(r'"[^"]+"|`[^`]+`|[a-z_][a-z0-9_$]*')
 
 
 def query_ids_of(f: Finding) -> set[str]:
@@ -51,6 +55,7 @@ class Evidence:
         self.total_ms = sum(float(s.get("total_ms") or 0.0) for s in self.statements.values())
         self.database = database or {}
         self.claimed: set[str] = set()
+        self._words: dict[str, set[str]] | None = None
 
     def statement(self, qid: str) -> dict[str, Any]:
         return self.statements.get(qid, {})
@@ -61,6 +66,15 @@ class Evidence:
         if row and row.get("share_pct") is not None:
             return float(row["share_pct"])
         return 0.0
+
+    def statements_naming(self, name: str) -> set[str]:
+        """Query ids of the statements whose text has ``name`` as a word (case-insensitive, quoted or not)."""
+        if self._words is None:
+            self._words = defaultdict(set)
+            for qid, s in self.statements.items():
+                for word in set(_WORD.findall(str(s.get("query") or "").lower())):
+                    self._words[word.strip('"`')].add(qid)
+        return self._words.get(name.lower(), set())
 
     def claim(self, findings: Iterable[Finding]) -> list[str]:
         ids = [f.id for f in findings]

@@ -13,6 +13,8 @@ IMMINENT_PCT = 95.0
 def risk_bottlenecks(ev: Evidence) -> list[Bottleneck]:
     out = []
     for f in ev.by_check.get("sequence_exhaustion", ()):
+        if f.severity == "info":
+            continue  # half used is worth knowing, not a bottleneck
         pct = num(f.evidence.get("used_pct"))
         left = f.evidence.get("values_left") or f.evidence.get("remaining")
         imminent = pct >= IMMINENT_PCT
