@@ -12,7 +12,6 @@ import time
 import pymysql
 import pytest
 
-from dbxray.checks.idle_transaction import THRESHOLDS
 from tests.mysql.servers import MyServer, findings, report
 
 
@@ -24,12 +23,7 @@ def _connect(my: MyServer, db: str) -> pymysql.connections.Connection:
 @pytest.fixture
 def shop(my_db):
     my, db = my_db
-    my.run(db, """
-        CREATE TABLE accounts (id INT PRIMARY KEY, bal INT);
-        CREATE TABLE ledger (id INT PRIMARY KEY, amount INT);
-        INSERT INTO accounts SELECT seq, 100 FROM seq_1_to_100;
-        INSERT INTO ledger SELECT seq, 1 FROM seq_1_to_100;
-    """)
+    my.run(db, SHOP)
     return my, db
 
 
@@ -45,11 +39,22 @@ def _statement_history(my: MyServer):
                      "WHERE NAME = 'events_statements_current'")
 
 
-def test_idle_past_a_minute_with_row_locks_is_found_without_locks_is_not(shop):
-    """Default thresholds, sessions idle 62 s: the one holding a row lock another session waits on is
+SHOP = """
+    CREATE TABLE accounts (id INT PRIMARY KEY, bal INT);
+    CREATE TABLE ledger (id INT PRIMARY KEY, amount INT);
+    INSERT INTO accounts SELECT seq, 100 FROM seq_1_to_100;
+    INSERT INTO ledger SELECT seq, 1 FROM seq_1_to_100;
+"""
+
+
+@contextlib.contextmanager
+def idle_past_a_minute(my: MyServer, db: str):
+    """Default thresholds, sessions left idle: the one holding a row lock another session waits on is
     critical and names the table and the waiter; one holding a row lock nobody waits on is a warning
-    naming its table from the statement history; one that only read (no locks) is not reported."""
-    my, db = shop
+    naming its table from the statement history; one that only read (no locks) is not reported.
+
+    Sets the sessions up, yields while the caller waits past ``locks_warn_s`` (one wait serves both
+    engines: ``tests/test_idle_transaction_locks.py``), then checks the report and applies the fix."""
     with _statement_history(my):
         holder, locker, reader, waiter = (_connect(my, db) for _ in range(4))
         try:
@@ -71,7 +76,7 @@ def test_idle_past_a_minute_with_row_locks_is_found_without_locks_is_not(shop):
 
             th = threading.Thread(target=wait, daemon=True)
             th.start()
-            time.sleep(THRESHOLDS["locks_warn_s"] + 2)
+            yield
             rep = report(my.dsn(db))
             (f,) = findings(rep, "idle_in_transaction", pid=holder.thread_id())
             assert f.severity == "critical" and f.evidence["threshold"] == "locks_warn_s"

@@ -33,7 +33,8 @@ def test_json_lists_only_index_advice(accounts):
     assert data["kind"] == "indexes" and data["target"]["database"] == accounts.name
     assert [f["check"] for f in data["findings"]] == ["missing_index"]
     f = data["findings"][0]
-    assert set(f) == {"check", "severity", "title", "object", "evidence", "recommendation", "sql", "source"}
+    assert set(f) == {"id", "check", "severity", "title", "object", "evidence", "recommendation", "sql",
+                          "source"}
     assert f["sql"] == "CREATE INDEX CONCURRENTLY ON public.accounts (email);"
     assert f["evidence"]["proven"] is True and f["evidence"]["query_ids"] == ["user query"]
     assert data["summary"]["advisor"]["method"] == "hypopg" and data["summary"]["advisor"]["hypopg_calls"] > 0
