@@ -40,6 +40,14 @@ def _postgres_notes(snap: Any) -> list[str]:
         if not row.get("has_read_all_stats") and not row.get("is_superuser"):
             notes.append("this role lacks pg_read_all_stats (pg_monitor): other roles' query texts and "
                          "session details are hidden")
+    for metric, size in (("tables", "total_bytes"), ("indexes", "index_bytes")):
+        df = snap[metric]
+        if not df.empty and "size_exact" in df and size in df:
+            estimated = int((~df["size_exact"].astype(bool) & df[size].notna()).sum())
+            if estimated:
+                notes.append(f"sizes of {estimated} of {len(df)} {metric} are estimated from relpages (pages at "
+                             "the last VACUUM/ANALYZE, grown by the rows counted since), the others are exact: "
+                             f"exact sizes are read for the largest {metric} only on a catalog this big")
     stmts = snap["statements"]
     if not stmts.empty and "query" in stmts and (stmts["query"] == "<insufficient privilege>").any():
         hidden = int((stmts["query"] == "<insufficient privilege>").sum())
