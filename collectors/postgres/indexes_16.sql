@@ -77,7 +77,7 @@ SELECT i.indexrelid::bigint AS indexrelid,
                CROSS JOIN LATERAL (SELECT a.attname FROM pg_attribute a
                                    WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum OFFSET 0) a
               WHERE k.ord > i.indnkeyatts ORDER BY k.ord) AS include_columns,
-       ARRAY(SELECT (SELECT o.opcname::text FROM pg_opclass o WHERE o.oid = x.oid)
+       ARRAY(SELECT opc.names ->> x.oid::text
                FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS x(oid, ord) ORDER BY x.ord) AS opclasses,
        ARRAY(SELECT (x.opt & 1) = 1 FROM unnest(i.indoption::int2[]) WITH ORDINALITY AS x(opt, ord)
               ORDER BY x.ord) AS descending,
@@ -101,6 +101,9 @@ SELECT i.indexrelid::bigint AS indexrelid,
        i.table_relkind::text AS table_relkind,
        i.size_exact AND NOT i.locked_exclusive AS size_exact
 FROM ranked i
+-- operator class names looked up in one JSON object built once (a probe of pg_opclass per key column
+-- cost a quarter of this query on 30,000 indexes)
+CROSS JOIN (SELECT jsonb_object_agg(o.oid::text, o.opcname) AS names FROM pg_opclass o) opc
 LEFT JOIN LATERAL (SELECT con.conname, con.contype FROM pg_constraint con
                    WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')
                    LIMIT 1) con ON true
