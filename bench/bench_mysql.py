@@ -175,7 +175,8 @@ def breakdown(dsn: str) -> dict:
     snap = collect_snapshot(dsn)
     collect_s = time.perf_counter() - t
     peaks["collect"] = peak()
-    collectors = {c.name: {"ms": round(c.duration_ms, 1), "rows": c.rows, "status": c.status}
+    collectors = {c.name: {"ms": round(c.duration_ms, 1), "rows": c.rows, "status": c.status,
+                           **({"detail": c.detail} if c.status != "ok" else {})}
                   for c in snap.collectors}
     config = Config()
     checks = {}
