@@ -191,6 +191,38 @@ def chosen_collectors(dsn: str) -> list[tuple[str, Path]]:
     return [(metric, spec.path) for metric, spec in chosen.items() if not isinstance(spec, str)]
 
 
+def paged_files(dsn: str, files: list[Path], out_dir: Path) -> tuple[list[Path], list[int]]:
+    """The statements dbxray sends, as files psql can run: a paged collector (``-- page_size:``) becomes
+    one file per page with its keyset bounds written in (learnt by running it once through dbxray's own
+    ``query_collector``). Returns the files and, for each, the index of the collector it belongs to."""
+    from dbxray.collect import load_specs
+    from dbxray.connect import connect
+
+    specs = {s.path: s for s in load_specs("postgres")}
+    out, owner = [], []
+    for k, f in enumerate(files):
+        spec = specs.get(f)
+        if spec is None or not spec.headers.get("page_size"):
+            out.append(f)
+            owner.append(k)
+            continue
+        size, key = int(spec.headers["page_size"]), spec.headers.get("page_key", "oid")
+        keys, after = [], 0
+        with connect(dsn) as session:  # the pages query_collector sends
+            while True:
+                keys.append(after)
+                cols, page = session.query(spec.sql, {"after": after, "page_size": size})
+                if len(page) < size:
+                    break
+                after = page[-1][cols.index(key)]
+        for n, after in enumerate(keys):
+            page = out_dir / f"{f.stem}.page{n}.sql"
+            page.write_text(spec.sql.replace("%(after)s", str(after)).replace("%(page_size)s", str(size)))
+            out.append(page)
+            owner.append(k)
+    return out, owner
+
+
 def psql_run(psql: str, dsn: str, files: list[Path]) -> tuple[float, list[float]]:
     """Wall time of one psql session running every file, and each file's server time (\\timing)."""
     from dbxray.collect import COLLECTION_SETTINGS
@@ -330,13 +362,20 @@ def measure(dsn: str, psql: str, runs: int) -> dict:
         report_rss.append(rss)
         log(f"  report run {i + 1}: {wall:.2f} s, {rss:.0f} MB")
     collectors = chosen_collectors(dsn)
-    files = [path for _, path in collectors]
+    tmp = Path(tempfile.mkdtemp(prefix="dbxray-bench-"))
+    files, owner = paged_files(dsn, [path for _, path in collectors], tmp)
     psql_walls, per_file = [], []
     for i in range(runs):
-        wall, times = psql_run(psql, dsn, files)
+        wall, page_times = psql_run(psql, dsn, files)
+        times = [0.0] * len(collectors)
+        for k, t in zip(owner, page_times):
+            times[k] += t
         psql_walls.append(wall)
         per_file.append(times)
         log(f"  psql run {i + 1}: {wall:.2f} s (server {sum(times) / 1000:.2f} s)")
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
     help_walls = [timed_process([DBXRAY, "--help"], env)[0] for _ in range(max(runs, 5))]
     per_collector = {metric: round(statistics.median(t[k] for t in per_file), 1)
                      for k, (metric, _) in enumerate(collectors)}

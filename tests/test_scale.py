@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from dbxray.collect import ServerContext, choose, load_specs
+from dbxray.collect import ServerContext, choose, load_specs, query_collector
 
 SMALL = 600  # PostgreSQL tables in the small catalog; the large one has FACTOR times as many
 MY_SMALL = 400  # MariaDB's (its DDL is slower to build)
@@ -51,10 +51,12 @@ def cost(run, stat_path: str) -> float:
     return proc_cpu(stat_path) - s0 + time.process_time() - c0
 
 
-def median_costs(specs, run_sql, stat_path: str) -> dict[str, float]:
+def median_costs(specs, session, stat_path: str) -> dict[str, float]:
+    """Each collector run as dbxray runs it (``query_collector``: pages included), median of RUNS."""
     out = {}
     for metric, spec in specs.items():
-        out[metric] = statistics.median(cost(lambda s=spec: run_sql(s.sql), stat_path) for _ in range(RUNS))
+        out[metric] = statistics.median(cost(lambda s=spec: query_collector(session, s), stat_path)
+                                        for _ in range(RUNS))
     return out
 
 
@@ -113,15 +115,17 @@ def pg_catalogs():
 
 
 def _pg_costs(dsn: str) -> dict[str, float]:
-    import psycopg
+    from dbxray.collect import COLLECTION_SETTINGS
+    from dbxray.connect import connect
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET jit = off")  # as dbxray's collection (dbxray.collect.COLLECTION_SETTINGS)
-        extensions = dict(conn.execute("SELECT extname, extversion FROM pg_extension").fetchall())
-        ctx = ServerContext("postgres", conn.info.server_version, "postgres", extensions, is_superuser=True)
+    with connect(dsn) as session:
+        for stmt in COLLECTION_SETTINGS["postgres"]:
+            session.query(stmt)
+        extensions = dict(session.query("SELECT extname, extversion FROM pg_extension")[1])
+        ctx = ServerContext("postgres", session.version_num, "postgres", extensions, is_superuser=True)
         specs = {m: s for m, s in choose(load_specs("postgres"), ctx).items() if not isinstance(s, str)}
-        stat = f"/proc/{conn.info.backend_pid}/stat"
-        return median_costs(specs, lambda sql: conn.execute(sql).fetchall(), stat)
+        stat = f"/proc/{session.conn.info.backend_pid}/stat"
+        return median_costs(specs, session, stat)
 
 
 def test_postgres_collectors_scale_linearly_on_stale_catalog_statistics(pg_catalogs):
@@ -140,6 +144,51 @@ def test_postgres_collectors_scale_linearly_on_stale_catalog_statistics(pg_catal
     # sanity: the large catalog costs more in total (a test of nothing would see equal costs)
     assert sum(large.values()) > 1.5 * sum(small.values())
     assert_linear(small, large, "PostgreSQL", SMALL)
+
+
+def test_postgres_sizes_exact_for_the_largest_tables_estimated_for_the_rest(pg_catalogs):
+    """On a catalog of more than 1,000 tables only the 1,000 largest get exact sizes (the size functions
+    open every file of every relation); the others are estimated from relpages and say so. A table grown
+    since its relpages were measured (never re-analysed) still ranks as large and gets its exact size."""
+    import psycopg
+
+    from dbxray.config import Config
+    from dbxray.pipeline import analyze_snapshot, collect_snapshot
+
+    dsn = pg_catalogs.dsn("large")
+    with psycopg.connect(dsn, autocommit=True) as conn:  # closed: its row counts reach the statistics
+        conn.execute("INSERT INTO s000.t00002 (a, b, note) SELECT g, g, repeat('x', 200) "
+                     "FROM generate_series(1, 20000) g")
+        exact = dict(conn.execute(
+            "SELECT c.oid::bigint, pg_total_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname LIKE 's%'"
+        ).fetchall())
+    time.sleep(1.5)  # the cumulative statistics are flushed by the backend within a second
+    snap = collect_snapshot(dsn, only={"tables", "indexes", "sequences"})
+    # sequences come in pages of 2,000 (a lock per sequence read, released page by page): all of them,
+    # once each, every one with the column it feeds
+    seqs = snap["sequences"]
+    assert len(seqs) == SMALL * FACTOR == seqs["oid"].nunique() and seqs["column"].eq("id").all()
+    assert (seqs["table"] + "_id_seq").eq(seqs["sequence"]).all() and seqs["last_value"].notna().all()
+    tables = snap["tables"]
+    assert len(tables) == SMALL * FACTOR
+    assert int(tables["size_exact"].sum()) == 1000
+    grown = tables[tables["table"] == "t00002"].iloc[0]
+    assert bool(grown["size_exact"]) and grown["total_bytes"] == exact[grown["relid"]] > 4_000_000
+    estimated = tables[~tables["size_exact"].astype(bool)]
+    ratio = estimated["total_bytes"] / estimated["relid"].map(exact)
+    assert ratio.between(0.5, 2.0).all(), ratio.describe()
+    assert (tables[tables["size_exact"].astype(bool)]["total_bytes"]
+            == tables[tables["size_exact"].astype(bool)]["relid"].map(exact)).all()
+    indexes = snap["indexes"]
+    assert int(indexes["size_exact"].sum()) == 2000 and len(indexes) == 3 * SMALL * FACTOR
+    report = analyze_snapshot(snap, config=Config())
+    notes = [n for n in report.notes if "estimated from relpages" in n]
+    assert len(notes) == 2 and f"sizes of {SMALL * FACTOR - 1000} of {SMALL * FACTOR} tables" in notes[0]
+    # the small catalog: every size exact, no note
+    small = collect_snapshot(pg_catalogs.dsn("small"), only={"tables", "indexes"})
+    assert small["tables"]["size_exact"].all() and small["indexes"]["size_exact"].all()
+    assert not [n for n in analyze_snapshot(small, config=Config()).notes if "relpages" in n]
 
 
 # -- MariaDB --------------------------------------------------------------------------------------
@@ -193,7 +242,7 @@ def _my_costs(sandbox, database: str) -> dict[str, float]:
         stat = f"/proc/{pid}/task/{tid}/stat"
         if not os.path.exists(stat):
             pytest.skip(f"cannot read the connection thread's CPU time ({stat})")
-        return median_costs(specs, lambda sql: session.query(sql), stat)
+        return median_costs(specs, session, stat)
 
 
 def test_mariadb_collectors_scale_linearly(my_catalogs):
