@@ -161,6 +161,34 @@ def clean_start(args: list[str]) -> list[str]:
     return [TIME_BIN, "-f", "", *args] if os.path.exists(TIME_BIN) else args
 
 
+_CLK = os.sysconf("SC_CLK_TCK")
+LAST_CPU: dict[str, float] = {}
+_POSTMASTER: dict[str, int] = {}
+
+
+def server_cpu(dsn: str) -> float:
+    """CPU seconds the server has used so far: the postmaster's own and its children's, exited ones
+    included (a backend's time is added to the postmaster's cutime/cstime when it is reaped), plus the
+    live children's. With other jobs on the machine, CPU time is what stays comparable between runs."""
+    if dsn not in _POSTMASTER:
+        with psycopg.connect(dsn) as conn:
+            datadir = conn.execute("SHOW data_directory").fetchone()[0]
+        _POSTMASTER[dsn] = int(Path(datadir, "postmaster.pid").read_text().split()[0])
+    pm = _POSTMASTER[dsn]
+
+    def fields(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    f = fields(pm)
+    total = sum(int(x) for x in f[11:15])
+    for child in Path(f"/proc/{pm}/task/{pm}/children").read_text().split():
+        try:
+            total += sum(int(x) for x in fields(int(child))[11:13])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / _CLK
+
+
 def timed_process(args: list[str], env: dict | None = None) -> tuple[float, float, int, str]:
     """(wall seconds, peak RSS in MB, exit code, stderr) of one process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
@@ -170,6 +198,7 @@ def timed_process(args: list[str], env: dict | None = None) -> tuple[float, floa
         proc = subprocess.Popen(wrapped, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
+        LAST_CPU["client_s"] = usage.ru_utime + usage.ru_stime
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = rss.read().strip().splitlines()
@@ -233,9 +262,11 @@ def psql_run(psql: str, dsn: str, files: list[Path]) -> tuple[float, list[float]
     args += ["-c", "\\timing on"]
     for f in files:
         args += ["-f", str(f)]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), os.times()
     proc = subprocess.run(args, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
+    c1 = os.times()
+    LAST_CPU["client_s"] = c1.children_user - c0.children_user + c1.children_system - c0.children_system
     times = [float(m) for m in re.findall(r"^Time: ([\d.]+) ms", proc.stdout, re.M)]
     if len(times) != len(files):
         raise RuntimeError(f"expected {len(files)} timings from psql, got {len(times)}")
@@ -351,10 +382,12 @@ def check_postgres(dsn: str, runs: int) -> dict | None:
 
 def measure(dsn: str, psql: str, runs: int) -> dict:
     env = {**os.environ, "DATABASE_URL": ""}
-    report_walls, report_rss, report_codes = [], [], []
+    report_walls, report_rss, report_codes, report_cpu, psql_cpu = [], [], [], [], []
     for i in range(runs):
+        s0 = server_cpu(dsn)
         wall, rss, rc, err = timed_process([DBXRAY, "report", "--dsn", dsn, "--format", "json", "--output",
                                             os.devnull, "--no-progress"], env)
+        report_cpu.append((LAST_CPU["client_s"], server_cpu(dsn) - s0))
         if rc != 0:
             log(f"  report run {i + 1} exited {rc}: {err.strip()[-300:]}")
         report_codes.append(rc)
@@ -366,7 +399,9 @@ def measure(dsn: str, psql: str, runs: int) -> dict:
     files, owner = paged_files(dsn, [path for _, path in collectors], tmp)
     psql_walls, per_file = [], []
     for i in range(runs):
+        s0 = server_cpu(dsn)
         wall, page_times = psql_run(psql, dsn, files)
+        psql_cpu.append((LAST_CPU["client_s"], server_cpu(dsn) - s0))
         times = [0.0] * len(collectors)
         for k, t in zip(owner, page_times):
             times[k] += t
@@ -382,6 +417,10 @@ def measure(dsn: str, psql: str, runs: int) -> dict:
     return {
         "report_s": round(statistics.median(report_walls), 3), "report_runs_s": [round(x, 3) for x in report_walls],
         "report_peak_rss_mb": round(max(report_rss), 1), "report_exit_codes": report_codes,
+        "report_cpu_s": {"client": round(statistics.median(c for c, _ in report_cpu), 2),
+                         "server": round(statistics.median(sv for _, sv in report_cpu), 2)},
+        "psql_cpu_s": {"client": round(statistics.median(c for c, _ in psql_cpu), 2),
+                       "server": round(statistics.median(sv for _, sv in psql_cpu), 2)},
         "psql_s": round(statistics.median(psql_walls), 3), "psql_runs_s": [round(x, 3) for x in psql_walls],
         "psql_server_s": round(statistics.median(sum(t) for t in per_file) / 1000, 3),
         "psql_collectors_ms": per_collector,
@@ -419,6 +458,9 @@ def print_table(built: dict, m: dict, v: dict, bd: dict, cp: dict | None, label:
         ("  overhead beyond raw SQL", "", f"<= {v['report_budget_s']:.2f} s (1.3x psql + 1 s)", v["overhead_ok"]),
         ("collector SQL in psql (one session)", f"{m['psql_s']:.2f} s", "", None),
         ("  of which server time (\\timing)", f"{m['psql_server_s']:.2f} s", "", None),
+        ("CPU: report (dbxray + server)", f"{m['report_cpu_s']['client']:.2f}+{m['report_cpu_s']['server']:.2f} s",
+         "", None),
+        ("CPU: psql (psql + server)", f"{m['psql_cpu_s']['client']:.2f}+{m['psql_cpu_s']['server']:.2f} s", "", None),
         ("peak RSS of dbxray report", f"{m['report_peak_rss_mb']:.0f} MB", f"< {v['rss_target_mb']:.0f} MB",
          v["memory_ok"]),
         ("dbxray --help", f"{m['help_s']:.3f} s", f"< {TARGET_HELP_S} s", v["help_ok"]),
