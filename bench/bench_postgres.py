@@ -494,10 +494,11 @@ def count_catalog(dsn: str) -> dict:
     return dict(zip(("tables", "indexes", "statements", "sequences", "foreign_keys"), counts))
 
 
-def measure_all(dsn: str, psql: str, runs: int, built: dict, label: str, profile_to: str | None) -> dict:
+def measure_all(dsn: str, psql: str, runs: int, built: dict, label: str, profile_to: str | None,
+                compare: bool = True) -> dict:
     log(f"measuring ({label})")
     m = measure(dsn, psql, runs)
-    cp = check_postgres(dsn, runs)
+    cp = check_postgres(dsn, runs) if compare else None
     # a fresh process, so its peak RSS belongs to the report alone
     bd = json.loads(subprocess.run(clean_start([sys.executable, __file__, "--breakdown", dsn]),
                                    capture_output=True, text=True, check=True).stdout)
@@ -521,6 +522,7 @@ def main() -> int:
     ap.add_argument("--dsn", help="measure this already built database instead of building one")
     ap.add_argument("--keep", action="store_true", help="leave the throwaway server running")
     ap.add_argument("--profile", action="store_true", help="add a cProfile of one report run")
+    ap.add_argument("--no-check-postgres", action="store_true", help="skip the check_postgres comparison")
     ap.add_argument("--breakdown", metavar="DSN", help=argparse.SUPPRESS)  # internal: one fresh-process breakdown
     args = ap.parse_args()
     if args.breakdown:
@@ -569,7 +571,7 @@ def main() -> int:
                 label = f"{built.get('tables')} tables, {mode} catalog statistics"
                 prof = (str(RESULTS / f"postgres-{stamp}-{built.get('tables')}-{mode}-profile.txt")
                         if args.profile else None)
-                res = measure_all(dsn, psql, args.runs, built, label, prof)
+                res = measure_all(dsn, psql, args.runs, built, label, prof, compare=not args.no_check_postgres)
                 res["server"] = server_version
                 results.append(res)
                 verdicts.append(res["verdict"])

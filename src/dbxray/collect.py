@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from dbxray.connect import Session
 from dbxray.snapshot import CollectorRun, Snapshot
@@ -252,7 +253,7 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
         snap.collectors.append(CollectorRun(spec.metric, status, (time.monotonic() - t0) * 1000, detail,
                                             source=spec.path.name))
         return
-    snap.frames[spec.metric] = pd.DataFrame.from_records(rows, columns=cols)
+    snap.frames[spec.metric] = share_repeated_values(pd.DataFrame.from_records(rows, columns=cols))
     snap.collectors.append(CollectorRun(spec.metric, "ok", (time.monotonic() - t0) * 1000, "", len(rows),
                                         source=spec.path.name))
 
@@ -274,3 +275,36 @@ def query_collector(session: Session, spec: CollectorSpec) -> tuple[list[str], l
         if len(page) < size:
             return cols, rows
         after = page[-1][cols.index(key)]
+
+
+def share_repeated_values(frame: Any) -> Any:
+    """One object per distinct string of a column. The driver makes a new ``str`` for every value, so
+    'public' on 150,000 index rows is 150,000 objects, and so are the table names, access methods and
+    the column names inside the key lists: sharing them takes a fifth off a 50,000-table report's
+    memory. Columns whose first values are mostly distinct (names, definitions) are left alone."""
+    import numpy as np
+    import pandas as pd
+
+    for name in frame.columns:
+        col = frame[name]
+        is_str = isinstance(col.dtype, pd.StringDtype)
+        if len(col) < 1000 or not (is_str or col.dtype == object):
+            continue
+        values = col.to_numpy(dtype=object)
+        seen: dict = {}
+        if not is_str and isinstance(next((v for v in values[:100] if v is not None), None), list):
+            for v in values:  # arrays (key columns, opclasses): share their elements, in place
+                if isinstance(v, list):
+                    v[:] = [seen.setdefault(x, x) if isinstance(x, str) else x for x in v]
+            continue
+        sample = [v for v in values[:2000] if isinstance(v, str)]
+        if not sample or len(set(sample)) > len(sample) // 2:
+            continue
+        shared = [seen.setdefault(v, v) if isinstance(v, str) else v for v in values]
+        if is_str:
+            frame[name] = pd.array(shared, dtype=col.dtype)
+        else:
+            column = np.empty(len(shared), dtype=object)
+            column[:] = shared
+            frame[name] = column
+    return frame
