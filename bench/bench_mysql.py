@@ -37,6 +37,8 @@ from urllib.parse import urlsplit
 import pymysql
 from pymysql.constants import CLIENT
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: the MariaDB sandbox (test-only code)
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SHAPES = (
     "SELECT id, a, b FROM {t} WHERE a = {v}",
