@@ -4,6 +4,10 @@
 -- about: flagged as unreliable (the estimator is known to be far off for them).
 -- privileges: SELECT on the tables' columns (pg_stats filters what the role cannot read)
 -- order: 41
+--
+-- Scale: one scan of pg_index; the index, its table, the columns and their pg_stats rows by key (LATERAL
+-- subqueries with OFFSET 0 and scalar subqueries are probes, never joins planned from the catalog's
+-- own statistics), so the cost is linear in the number of indexes of 1 MB or more.
 WITH idx AS (
   SELECT ci.relname AS index_name,
          ci.reltuples,
@@ -14,26 +18,32 @@ WITH idx AS (
          coalesce(substring(array_to_string(ci.reloptions, ' ') FROM 'fillfactor=([0-9]+)')::smallint, 90)
            AS fillfactor,
          i.indnatts,
-         string_to_array(textin(int2vectorout(i.indkey)), ' ')::int[] AS indkey
+         string_to_array(textin(int2vectorout(i.indkey)), ' ')::int[] AS indkey,
+         ct.relname AS table_name,
+         ct.schema
   FROM pg_index i
-  JOIN pg_class ci ON ci.oid = i.indexrelid
+  CROSS JOIN LATERAL (SELECT c.relname, c.reltuples, c.relpages, c.reloptions, c.relam
+                      FROM pg_class c WHERE c.oid = i.indexrelid OFFSET 0) ci
+  CROSS JOIN LATERAL (SELECT c.relname, (SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace) AS schema
+                      FROM pg_class c WHERE c.oid = i.indrelid OFFSET 0) ct
   WHERE ci.relam = (SELECT oid FROM pg_am WHERE amname = 'btree')
     AND ci.relpages >= 128
     AND i.indisvalid
+    AND ct.schema NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
 ), cols AS (
-  SELECT idx.*, pos,
-         coalesce(a1.attname, a2.attname) AS attname,
-         coalesce(a1.atttypid, a2.atttypid) AS atttypid,
-         CASE WHEN a1.attnum IS NULL THEN idx.index_name ELSE ct.relname END AS attrelname,
-         ct.relname AS table_name,
-         ct.relnamespace
+  SELECT idx.*, pos, a.attname, a.atttypid, a.attrelname
   FROM idx
   CROSS JOIN LATERAL generate_series(1, idx.indnatts) AS pos
-  JOIN pg_class ct ON ct.oid = idx.tbl_oid
-  LEFT JOIN pg_attribute a1 ON idx.indkey[pos] <> 0 AND a1.attrelid = idx.tbl_oid AND a1.attnum = idx.indkey[pos]
-  LEFT JOIN pg_attribute a2 ON idx.indkey[pos] = 0 AND a2.attrelid = idx.idx_oid AND a2.attnum = pos
+  -- a key column is the table's attribute; an expression (indkey 0) is the index's own attribute,
+  -- whose statistics pg_stats lists under the index's name
+  LEFT JOIN LATERAL (SELECT a.attname, a.atttypid,
+                            CASE WHEN idx.indkey[pos] = 0 THEN idx.index_name ELSE idx.table_name END AS attrelname
+                     FROM pg_attribute a
+                     WHERE a.attrelid = CASE WHEN idx.indkey[pos] = 0 THEN idx.idx_oid ELSE idx.tbl_oid END
+                       AND a.attnum = CASE WHEN idx.indkey[pos] = 0 THEN pos ELSE idx.indkey[pos] END
+                     OFFSET 0) a ON true
 ), stats AS (
-  SELECT n.nspname AS schema, c.table_name, c.index_name, c.reltuples, c.relpages, c.idx_oid, c.fillfactor,
+  SELECT c.schema, c.table_name, c.index_name, c.reltuples, c.relpages, c.idx_oid, c.fillfactor,
          bool_or(c.partial_or_expression) AS partial_or_expression,
          current_setting('block_size')::numeric AS bs,
          CASE WHEN version() ~ 'mingw32|64-bit|x86_64|ppc64|ia64|amd64|aarch64' THEN 8 ELSE 4 END AS maxalign,
@@ -42,11 +52,12 @@ WITH idx AS (
          CASE WHEN max(coalesce(s.null_frac, 0)) = 0 THEN 8 ELSE 8 + ((32 + 8 - 1) / 8) END AS index_tuple_hdr_bm,
          sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 1024)) AS nulldatawidth,
          max(CASE WHEN c.atttypid = 'pg_catalog.name'::regtype THEN 1 ELSE 0 END) > 0 AS is_na,
-         count(s.attname) < count(*) AS missing_stats
+         count(s.null_frac) < count(*) AS missing_stats
   FROM cols c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.attrelname AND s.attname = c.attname
-  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  LEFT JOIN LATERAL (SELECT s.null_frac, s.avg_width FROM pg_stats s
+                     WHERE s.schemaname = c.schema AND s.tablename = c.attrelname AND s.attname = c.attname
+                       AND NOT s.inherited
+                     OFFSET 0) s ON true
   GROUP BY 1, 2, 3, 4, 5, 6, 7
 ), widths AS (
   SELECT *,

@@ -5,18 +5,20 @@
 -- privileges: none (catalog)
 -- order: 34
 WITH ages AS (
-  SELECT n.nspname AS schema,
+  SELECT c.schema,
          c.relname AS "table",
          c.relkind::text AS relkind,
-         n.nspname IN ('pg_catalog', 'information_schema', 'pg_toast') AS is_system,
+         c.schema IN ('pg_catalog', 'information_schema', 'pg_toast') AS is_system,
          greatest(age(c.relfrozenxid), age(coalesce(t.relfrozenxid, c.relfrozenxid)))::bigint AS xid_age,
          greatest(mxid_age(c.relminmxid), mxid_age(coalesce(t.relminmxid, c.relminmxid)))::bigint AS mxid_age,
          (c.relpages::bigint * current_setting('block_size')::bigint) AS table_bytes
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
-  WHERE c.relkind IN ('r', 'm')
-    AND c.relpersistence <> 't'
+  -- one scan of pg_class, schema and TOAST table by key (probes, whatever the catalog statistics say)
+  FROM (SELECT c.*, (SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace) AS schema
+        FROM pg_class c
+        WHERE c.relkind IN ('r', 'm')
+          AND c.relpersistence <> 't') c
+  LEFT JOIN LATERAL (SELECT t.relfrozenxid, t.relminmxid FROM pg_class t WHERE t.oid = c.reltoastrelid OFFSET 0) t
+       ON true
 ), ranked AS (
   SELECT *, row_number() OVER (PARTITION BY is_system ORDER BY xid_age DESC, mxid_age DESC) AS rank
   FROM ages

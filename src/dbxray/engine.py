@@ -91,6 +91,8 @@ class BaseEngine:
     label = ""
     schemes: tuple[str, ...] = ()
     check_modules: tuple[str, ...] = ()
+    collection_settings: tuple[str, ...] = ()  # session settings for the collectors' run only
+    collection_resets: tuple[str, ...] = ()  # what undoes them afterwards (the session goes on)
 
     def flavor(self, session: Any) -> str:
         return self.name

@@ -78,6 +78,9 @@ class MariaDBSandbox:
             "socket": str(self.socket),
             "pid-file": str(self.root / "mysqld.pid"),
             "log-error": str(self.root / "error.log"),
+            # its own temporary directory: information_schema queries build on-disk temporary tables,
+            # and a shared /tmp cleaned by someone else fails them ("Error on delete of /tmp/#sql-...")
+            "tmpdir": str(self.root),
             "port": str(self.port),
             "bind-address": "127.0.0.1",
             "skip-name-resolve": None,

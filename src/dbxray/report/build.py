@@ -135,6 +135,6 @@ def _statement_rows(df: Any) -> list[dict[str, Any]]:
 
 
 def _table_rows(df: Any) -> list[dict[str, Any]]:
-    cols = ["schema", "table", "total_bytes", "n_live_tup", "n_dead_tup", "seq_scan", "idx_scan", "writes",
-            "seq_scan_pct", "hit_ratio"]
+    cols = ["schema", "table", "total_bytes", "size_exact", "n_live_tup", "n_dead_tup", "seq_scan", "idx_scan",
+            "writes", "seq_scan_pct", "hit_ratio"]
     return [{c: rec.get(c) for c in cols if c in rec} for rec in df.to_dict("records")]

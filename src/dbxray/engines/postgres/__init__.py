@@ -15,6 +15,9 @@ class PostgresEngine(BaseEngine):
     name = "postgres"
     label = "PostgreSQL"
     schemes = ("postgresql", "postgres")
+    # JIT compiles catalog queries that run once: 0.5-0.8 s per big collector on 10,000 tables
+    collection_settings = ("SET jit = off",)
+    collection_resets = ("RESET jit",)
 
     @property
     def check_modules(self) -> tuple[str, ...]:

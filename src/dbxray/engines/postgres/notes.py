@@ -30,4 +30,12 @@ def postgres_notes(snap: Any) -> list[str]:
     if not seqs.empty and "readable" in seqs and (~seqs["readable"].astype(bool)).any():
         n = int((~seqs["readable"].astype(bool)).sum())
         notes.append(f"{n} sequence(s) are unreadable by this role (no USAGE/SELECT): exhaustion not checked")
+    for metric, size in (("tables", "total_bytes"), ("indexes", "index_bytes")):
+        df = snap[metric]
+        if not df.empty and "size_exact" in df and size in df:
+            estimated = int((~df["size_exact"].astype(bool) & df[size].notna()).sum())
+            if estimated:
+                notes.append(f"sizes of {estimated} of {len(df)} {metric} are estimated from relpages (pages at "
+                             "the last VACUUM/ANALYZE, grown by the rows counted since), the others are exact: "
+                             f"exact sizes are read for the largest {metric} only on a catalog this big")
     return notes
