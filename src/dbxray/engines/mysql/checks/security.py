@@ -353,7 +353,7 @@ def insecure_setting(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         holders = [a.name for a in _live(snap) if "FILE" in a.privileges and not a.all_privileges]
         yield Finding(
             check="insecure_setting", severity="warning" if holders else "info",
-            title=f"secure_file_priv is {'empty' if not str(value or '').strip() else value!r}: file import/export "
+            title=f"secure_file_priv is {'empty' if not str(value or '').strip() else repr(value)}: file import/export "
                   "may read and write any directory",
             object={"setting": "secure_file_priv"},
             evidence={"secure_file_priv": value, "non_admin_accounts_with_file": holders or None},
