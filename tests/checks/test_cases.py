@@ -107,8 +107,8 @@ def test_findings_keep_the_contract(case: Case):
         assert isinstance(f.sql, str) and f.sql.strip()
         for name in _identifiers(f):
             # a name the fix SQL mentions is written the way the engine quotes it (PostgreSQL's index
-            # keys arrive as SQL already: "Order ID")
-            written = name if name[:1] in ('"', "`") else quote(name)
+            # keys arrive as SQL already: "Order ID"; so do MySQL accounts: 'app'@'%')
+            written = name if name[:1] in ('"', "`", "'") else quote(name)
             bare = f.sql.replace(written, "")
             assert not re.search(rf"(?<![\w\"`]){re.escape(name)}(?![\w\"`])", bare), \
                 f"{name!r} is not always written {written} in: {f.sql}"
@@ -124,3 +124,22 @@ def test_cases_run_fast():
     for case in CASES:
         _run(case)
     assert time.perf_counter() - started < 5.0
+
+
+def test_previous_runs_are_built_as_the_history_store_hands_them():
+    """``previous:`` cases see what ``report --history`` checks: the interval since the previous run (statement
+    counters as deltas, ``meta.interval``), that run as ``snap.previous`` and the one before it as its own."""
+    from tests.checks.loader import _previous_run
+
+    (case,) = [c for c in CASES if c.id == "regression:postgres-hit-1"]
+    snap = case.build_snapshot()
+    prev = snap.previous
+    assert prev is not None and prev.previous is not None
+    assert prev.previous.collected_at < prev.collected_at < snap.collected_at
+    assert snap.meta["interval"]["from"] == prev.collected_at.isoformat() and "reset" not in snap.meta["interval"]
+    assert snap["statements"]["calls"].tolist() == [60] and prev["statements"]["calls"].tolist() == [120]
+    assert (prev.engine, prev.database, prev.host) == (snap.engine, snap.database, snap.host)
+    with pytest.raises(ValueError, match="collected_at"):
+        _previous_run("postgres", {}, {"frames": {}})
+    with pytest.raises(ValueError, match="unknown keys"):
+        _previous_run("postgres", {}, {"snapshot": {"collected_at": "2026-01-01"}, "frame": {}})

@@ -328,17 +328,20 @@ def _secure_file_priv(snap: Any) -> tuple[str | None, bool | None]:
 def insecure_setting(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """Server settings that open the server to its clients' files, the file system or the network.
 
-    - ``local_infile=ON``: any client may ``LOAD DATA LOCAL INFILE``, and a malicious server can read
+    Why: each one widens what a client, a file path or the network can reach:
+
+    * ``local_infile=ON``: any client may ``LOAD DATA LOCAL INFILE``, and a malicious server can read
       files from the client; ON is the MariaDB default.
-    - ``secure_file_priv`` empty (or ``/``): ``LOAD DATA INFILE``, ``SELECT … INTO OUTFILE`` and ``LOAD_FILE()`` reach
+    * ``secure_file_priv`` empty (or ``/``): ``LOAD DATA INFILE``, ``SELECT … INTO OUTFILE`` and ``LOAD_FILE()`` reach
       every file the server's OS user can (NULL disables them, a directory confines them); a warning
       when some non-admin account holds FILE.
-    - ``require_secure_transport=OFF`` on a server listening beyond loopback (``bind_address``,
+    * ``require_secure_transport=OFF`` on a server listening beyond loopback (``bind_address``,
       ``skip_networking``): passwords and data may cross the network unencrypted.
-    - ``skip_name_resolve=OFF``: every new connection waits on a reverse DNS lookup, and account host
+    * ``skip_name_resolve=OFF``: every new connection waits on a reverse DNS lookup, and account host
       names depend on DNS; the evidence lists accounts defined by host name (they stop matching once it
       is on). MySQLTuner checks it and require_secure_transport; it has no local_infile nor
       secure_file_priv check.
+
     Reads the global variables (no privilege needed).
     Fix: the SET GLOBAL statement where the setting is dynamic, and the line for the config file.
     """
@@ -353,7 +356,7 @@ def insecure_setting(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         holders = [a.name for a in _live(snap) if "FILE" in a.privileges and not a.all_privileges]
         yield Finding(
             check="insecure_setting", severity="warning" if holders else "info",
-            title=f"secure_file_priv is {'empty' if not str(value or '').strip() else value!r}: file import/export "
+            title=f"secure_file_priv is {'empty' if not str(value or '').strip() else repr(value)}: file import/export "
                   "may read and write any directory",
             object={"setting": "secure_file_priv"},
             evidence={"secure_file_priv": value, "non_admin_accounts_with_file": holders or None},
