@@ -111,7 +111,12 @@ def start_postgres(preload: tuple[str, ...]) -> tuple[PgServer, object]:
     if env_dsn:
         return PgServer(env_dsn, preload, owned=False, label="DBXRAY_TEST_PG_DSN's server"), None
     if find_postgres_bindir():
-        sandbox = PostgresSandbox(preload=preload, settings={"track_io_timing": "on"}, fast=True).start()
+        # one server serves the whole suite: room for every test database's statements, or the oldest are
+        # evicted (deallocated) and a later test's statement can vanish from pg_stat_statements
+        settings = {"track_io_timing": "on"}
+        if "pg_stat_statements" in preload:
+            settings["pg_stat_statements.max"] = "50000"
+        sandbox = PostgresSandbox(preload=preload, settings=settings, fast=True).start()
         return PgServer(sandbox.dsn(), preload, sandbox), sandbox
     if docker_available():
         from testcontainers.postgres import PostgresContainer

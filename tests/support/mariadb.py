@@ -95,6 +95,9 @@ class MariaDBSandbox:
         if self.performance_schema:
             opts["performance-schema-consumer-events-statements-history"] = "ON"
             opts["performance-schema-instrument"] = "'statement/%=ON'"
+            # one server serves a whole test session: room for every test database's digests (a full
+            # table counts new statements only in its overflow row)
+            opts["performance-schema-digests-size"] = "30000"
         opts.update(self.settings)
         out = []
         for key, value in opts.items():
