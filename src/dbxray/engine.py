@@ -183,6 +183,14 @@ class BaseEngine:
     def predicates(self, text: str) -> Any:
         return None
 
+    def notable_settings(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(settings worth showing an advisor, those kept whatever the budget); none by default."""
+        return (), ()
+
+    def prove_index(self, session: Any, schema: str, table: str, columns: list[str], statements: list) -> dict:
+        """Proof that an index helps ``statements`` without building it (hypothetical indexes)."""
+        raise BadInput(f"hypothetical indexes are not available on {self.label}")
+
 
 _REGISTRY: dict[str, Engine] = {}
 _discovered = False

@@ -25,45 +25,6 @@ TOP_STATEMENTS = 10
 TOP_TABLES = 10
 PER_CHECK = 10  # findings of one check beyond this (outside a bottleneck) are counted, not listed
 
-SETTINGS = {
-    "postgres": (
-        "shared_buffers", "effective_cache_size", "work_mem", "hash_mem_multiplier", "maintenance_work_mem",
-        "max_connections", "max_worker_processes", "max_parallel_workers", "max_parallel_workers_per_gather",
-        "random_page_cost", "seq_page_cost", "effective_io_concurrency", "default_statistics_target",
-        "autovacuum", "autovacuum_max_workers", "autovacuum_naptime", "autovacuum_vacuum_scale_factor",
-        "autovacuum_vacuum_threshold", "autovacuum_analyze_scale_factor", "autovacuum_vacuum_cost_limit",
-        "autovacuum_vacuum_cost_delay", "autovacuum_freeze_max_age", "checkpoint_timeout", "max_wal_size",
-        "wal_buffers", "synchronous_commit", "jit", "plan_cache_mode", "statement_timeout", "lock_timeout",
-        "idle_in_transaction_session_timeout", "deadlock_timeout", "track_io_timing", "track_activity_query_size",
-        "temp_buffers", "huge_pages", "enable_seqscan", "enable_indexscan", "enable_bitmapscan", "enable_hashjoin",
-        "enable_mergejoin", "enable_nestloop", "enable_sort", "enable_hashagg", "enable_partition_pruning",
-        "from_collapse_limit", "join_collapse_limit", "geqo_threshold", "log_min_duration_statement",
-        "shared_preload_libraries", "default_transaction_isolation", "max_locks_per_transaction",
-    ),
-    "mysql": (
-        "innodb_buffer_pool_size", "innodb_buffer_pool_instances", "innodb_log_file_size",
-        "innodb_redo_log_capacity", "innodb_log_buffer_size", "innodb_flush_log_at_trx_commit", "sync_binlog",
-        "innodb_flush_method", "innodb_io_capacity", "innodb_io_capacity_max", "innodb_lock_wait_timeout",
-        "lock_wait_timeout", "innodb_deadlock_detect", "innodb_print_all_deadlocks", "innodb_stats_persistent",
-        "innodb_stats_auto_recalc", "innodb_adaptive_hash_index", "innodb_file_per_table", "max_connections",
-        "thread_cache_size", "table_open_cache", "table_definition_cache", "tmp_table_size",
-        "max_heap_table_size", "sort_buffer_size", "join_buffer_size", "read_rnd_buffer_size",
-        "long_query_time", "slow_query_log", "performance_schema", "optimizer_switch", "optimizer_search_depth",
-        "join_cache_level", "transaction_isolation", "tx_isolation", "wait_timeout", "interactive_timeout",
-        "max_execution_time", "max_statement_time", "query_cache_type", "query_cache_size", "binlog_format",
-        "innodb_purge_threads", "innodb_max_purge_lag",
-    ),
-}
-
-CORE_SETTINGS = {
-    "postgres": ("shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem", "max_connections",
-                 "random_page_cost", "autovacuum", "track_io_timing", "statement_timeout",
-                 "idle_in_transaction_session_timeout", "max_parallel_workers_per_gather", "jit"),
-    "mysql": ("innodb_buffer_pool_size", "innodb_log_file_size", "innodb_redo_log_capacity",
-              "innodb_flush_log_at_trx_commit", "sync_binlog", "max_connections", "tmp_table_size",
-              "max_heap_table_size", "sort_buffer_size", "join_buffer_size", "long_query_time", "performance_schema"),
-}
-
 BOTTLENECK_FIELDS = ("kind", "severity", "title", "cause", "impact", "confidence", "finding_ids")
 # human strings that repeat a number the same evidence carries (size beside size_bytes, ...)
 REDUNDANT = {"size": ("size_bytes", "real_bytes", "total_bytes"), "temp_written_per_call": ("temp_bytes_written",)}
@@ -358,8 +319,8 @@ class _Parts:
         frame = self.snapshot["settings"]
         if frame.empty or "name" not in frame.columns:
             return []
-        allow = set(SETTINGS.get(self.snapshot.engine, ()))
-        core = set(CORE_SETTINGS.get(self.snapshot.engine, ()))
+        allow = set(_notable(self.snapshot.engine)[0])
+        core = set(_notable(self.snapshot.engine)[1])
         out = []
         for rec in frame[frame["name"].isin(allow | self.referenced_settings)].to_dict("records"):
             rec = {k: v for k, v in rec.items() if isinstance(v, str) and v}  # every column is text; NaN is absent
@@ -460,3 +421,10 @@ def _largest(n: int, fits: Any) -> int | None:
         else:
             high = mid
     return low
+
+
+def _notable(engine_name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(settings worth showing, settings kept whatever the budget) of an engine."""
+    from dbxray import engine
+
+    return engine.get(engine_name).notable_settings()

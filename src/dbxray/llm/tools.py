@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dbxray.errors import DbxrayError
+from dbxray.errors import BadInput, DbxrayError
 from dbxray.llm.evidence import INDEX_FIELDS, TABLE_FIELDS
 from dbxray.llm.redact import Redactor
 
@@ -126,10 +126,6 @@ def _table_stats(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hypothetical_index(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    if ctx.snapshot.engine != "postgres":
-        raise ToolError(f"hypothetical indexes need HypoPG: not available on {ctx.engine.label}")
-    from dbxray.engines.postgres.advisor.proof import prove_index
-
     schema, table = ctx.table(args["table"])
     columns = [str(c) for c in args.get("columns") or []]
     if not columns:
@@ -137,7 +133,10 @@ def _hypothetical_index(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any
     statements = [{"query": ctx.statement(q).get("query"), "query_id": str(q)} for q in args.get("query_ids") or []]
     if not statements:
         raise ToolError("give the query ids the index should serve")
-    result = prove_index(ctx.session, schema or "public", table, columns, statements)
+    try:
+        result = ctx.engine.prove_index(ctx.session, schema or "public", table, columns, statements)
+    except BadInput as exc:
+        raise ToolError(f"hypothetical indexes need HypoPG: {exc}") from None
     result = {k: v for k, v in result.items() if k != "statements"} | {
         "statements": [{k: v for k, v in s.items() if k != "error"} | ({"error": ctx.red.prose(s["error"])}
                                                                          if s.get("error") else {})

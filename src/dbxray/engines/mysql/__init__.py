@@ -156,4 +156,9 @@ class MySQLEngine(BaseEngine):
         return index_advice(session, queries, config, verify, progress)
 
 
+    def notable_settings(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        from dbxray.engines.mysql.notable_settings import CORE, NOTABLE
+
+        return NOTABLE, CORE
+
 ENGINE = MySQLEngine()

@@ -150,4 +150,14 @@ class PostgresEngine(BaseEngine):
         return index_advice(session, queries, config, verify, progress, show_values=show_values)
 
 
+    def notable_settings(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        from dbxray.engines.postgres.notable_settings import CORE, NOTABLE
+
+        return NOTABLE, CORE
+
+    def prove_index(self, session: Any, schema: str, table: str, columns: list[str], statements: list) -> dict:
+        from dbxray.engines.postgres.advisor.proof import prove_index
+
+        return prove_index(session, schema, table, columns, statements)
+
 ENGINE = PostgresEngine()
