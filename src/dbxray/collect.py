@@ -194,8 +194,7 @@ def run_collectors(
     if raw_queries:
         snap.meta["raw_queries"] = True  # the opt-in is recorded with what it kept
     specs = load_specs(session.engine)
-    for stmt in engine.collection_settings:  # e.g. no JIT for catalog queries: it costs more than it saves
-        session.query(stmt)
+    _session_settings(session, snap, engine.collection_settings)  # e.g. no JIT: it costs more than it saves
     # extensions and server first: the other collectors' variants depend on what is installed
     # and on who we are
     first = choose(tuple(s for s in specs if s.metric in BOOTSTRAP_METRICS), ctx)
@@ -225,12 +224,23 @@ def run_collectors(
                                                 source=spec.path.name))
             continue
         _run_one(session, spec, snap, progress, engine, raw_queries)
-    if not snap.meta.get("connection_lost"):
-        for stmt in engine.collection_resets:
-            session.query(stmt)
+    _session_settings(session, snap, engine.collection_resets)
     snap.duration_ms = (time.monotonic() - started) * 1000
     snap.meta["extensions"] = ctx.extensions or {}
     return snap
+
+
+def _session_settings(session: Session, snap: Snapshot, statements: tuple[str, ...]) -> None:
+    """Session settings around the collectors; a lost connection here is recorded like a collector's."""
+    for stmt in statements:
+        if snap.meta.get("connection_lost"):
+            return
+        try:
+            session.query(stmt)
+        except Exception as exc:
+            if not session.lost():
+                raise
+            snap.meta["connection_lost"] = {"during": "session settings", "detail": " ".join(str(exc).split())}
 
 
 def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: ProgressFn | None,
