@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc as _abc
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -130,6 +131,8 @@ def _jsonable(value: Any) -> Any:
     import math
 
     if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, _abc.Mapping):  # a read-only row (checks.helpers.Record): a mapping, not a tuple
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [_jsonable(v) for v in value]
