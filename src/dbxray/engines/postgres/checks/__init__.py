@@ -2,6 +2,8 @@
 
 ENGINES = ("postgres",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
+    "caching",
+    "design",
     "horizon",
     "indexes",
     "maintenance",
@@ -10,4 +12,5 @@ MODULES = tuple(f"{__name__}.{m}" for m in (
     "settings",
     "statements",
     "transactions",
+    "transactions_pattern",
 ))

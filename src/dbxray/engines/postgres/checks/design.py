@@ -1,0 +1,863 @@
+"""Schema-design checks for PostgreSQL: what a senior engineer sees in the schema, read against the live
+statistics and the statements that actually run.
+
+Columns and their types come from the ``column_types`` collector, table storage from ``table_storage``,
+and the workload from pg_stat_statements parsed with the index advisor's analyzer
+(:mod:`dbxray.engines.postgres.design.workload`). Rates use the interval with a baseline, else the
+counters since the statistics reset (the evidence says which).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from dbxray.checks import check
+from dbxray.checks.design_rules import (
+    EVENT_TIME_NAMES,
+    MONEY_NAMES,
+    NOT_MONEY_NAMES,
+    event_time_name,
+    has_currency_sibling,
+    money_name,
+    pct,
+    window_text,
+)
+from dbxray.engines.postgres.checks import ENGINES
+from dbxray.engines.postgres.checks.helpers import (
+    human_bytes,
+    memo,
+    pg_indexes_by_table,
+    qualified,
+    records,
+    short_query,
+    stats_age,
+    table_rows,
+)
+from dbxray.engines.postgres.design.workload import columns_by_table, fill_json_keys, primary_key, workload
+from dbxray.engines.postgres.quoting import pg_ident, pg_literal
+from dbxray.findings import Finding
+from dbxray.report.interval_frames import window
+
+INT_LIMITS = {"int2": 32767, "int4": 2147483647, "int8": 9223372036854775807}
+INT_NAMES = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
+STRINGS = {"text", "varchar"}
+LARGE_TYPES = {"text", "jsonb", "json", "bytea", "xml", "tsvector"}  # the values that end up in TOAST
+SECONDS_PER_YEAR = 365.25 * 86400
+
+
+def _tables_window(snap: Any) -> tuple[dict[tuple[str, str], dict[str, Any]], float | None, str]:
+    """Table counters over the interval (or since the statistics reset), with the seconds they cover."""
+    frame, seconds, basis = window(snap, "tables", stats_age(snap)[0])
+    return memo(frame, "design_tables", lambda: {(r["schema"], r["table"]): r for r in records(frame)}), seconds, basis
+
+
+def _storage(snap: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    frame = snap["table_storage"]
+    return memo(frame, "design_storage", lambda: {(r["schema"], r["table"]): r for r in records(frame)})
+
+
+def _row_width(snap: Any, key: tuple[str, str]) -> tuple[float | None, str]:
+    """Average bytes of a row in the heap: pg_stats widths (+ the 24-byte tuple header), else heap / rows."""
+    cols = columns_by_table(snap).get(key, [])
+    widths = [c.get("avg_width") for c in cols]
+    if cols and all(w is not None for w in widths):
+        return float(sum(widths)) + 24.0, "pg_stats avg_width"
+    st = _storage(snap).get(key) or {}
+    rows = st.get("reltuples") or 0
+    if rows and rows > 0 and st.get("heap_bytes"):
+        return float(st["heap_bytes"]) / float(rows), "heap bytes / rows"
+    return None, "unknown"
+
+
+def _col(snap: Any, key: tuple[str, str], column: str) -> dict[str, Any]:
+    return next((c for c in columns_by_table(snap).get(key, ()) if c["column"] == column), {})
+
+
+# -- money in floating point ----------------------------------------------------------------------------
+
+@check("money_float", "schema_design", engines=ENGINES, name_pattern=MONEY_NAMES, not_money_pattern=NOT_MONEY_NAMES,
+       scale=4)
+def money_float(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Money kept in floating point: ``real`` / ``double precision`` columns whose name says money
+    (``price``, ``amount``, ``total_cost``… — ``name_pattern``, whole words of the name, unless a word of
+    ``not_money_pattern`` says it measures something else: ``tax_rate``, ``total_weight``) or that sit next
+    to a ``currency`` column.
+
+    Why: binary floating point cannot hold most decimal fractions (0.10 is 0.1000000000000000055…), so
+    sums drift by cents, equality tests on amounts fail and rounding differs between the database and
+    the application; accounting reconciliations break.
+    Fix: ``numeric(19, scale)`` (``scale`` = 4 by default: cents plus room for rates); the ALTER
+    rewrites the table under an ACCESS EXCLUSIVE lock, so plan it (or migrate through a new column).
+    """
+    rows = table_rows(snap)
+    for key, cols in sorted(columns_by_table(snap).items()):
+        names = [c["column"] for c in cols]
+        currency = has_currency_sibling(names)
+        for c in cols:
+            if c.get("base_type") not in ("float4", "float8"):
+                continue
+            by_name = money_name(c["column"], t["name_pattern"], t["not_money_pattern"])
+            if not by_name and not (currency and not money_name("amount_" + c["column"], "amount",
+                                                                t["not_money_pattern"])):
+                continue  # a currency column next to it says money, unless the name says otherwise (risk_score)
+            scale = int(t["scale"])
+            target = qualified(*key)
+            col = pg_ident(c["column"])
+            yield Finding(
+                check="money_float",
+                severity="warning",
+                title=f"{key[1]}.{c['column']} holds money in floating point ({c['type']})",
+                object={"schema": key[0], "table": key[1], "columns": [c["column"]]},
+                evidence={"type": c["type"],
+                          "why_money": "its name" if by_name else f"the {currency} column next to it",
+                          "rows": (rows.get(key) or {}).get("n_live_tup"),
+                          "example": "SELECT 0.1::float8 + 0.2::float8 = 0.3  -- false"},
+                recommendation=(f"Store {c['column']} as numeric: floating point cannot represent most cents exactly, "
+                                "so sums and comparisons of amounts drift. The change rewrites the table under an "
+                                "ACCESS EXCLUSIVE lock: run it in a maintenance window, or add a numeric column, "
+                                "backfill it in batches and switch."),
+                sql=(f"ALTER TABLE {target} ALTER COLUMN {col} TYPE numeric(19, {scale}) "
+                     f"USING round({col}::numeric, {scale});  -- rewrites the table under an ACCESS EXCLUSIVE lock"),
+            )
+
+
+# -- join columns without a foreign key, foreign keys with mismatched types ---------------------------------
+
+def _foreign_keys(snap: Any) -> list[dict[str, Any]]:
+    return records(snap["foreign_keys"])
+
+
+def _fk_index(snap: Any) -> set[tuple]:
+    out = set()
+    for fk in _foreign_keys(snap):
+        cols, refs = tuple(fk.get("columns") or ()), tuple(fk.get("ref_columns") or ())
+        out.add((fk["schema"], fk["table"], cols, fk["ref_schema"], fk["ref_table"], refs))
+    return out
+
+
+def _type_issue(child: dict[str, Any], parent: dict[str, Any]) -> tuple[str, str] | None:
+    """(severity, why) when a referencing column's type differs from the key it points at in a way that
+    costs something; None when they are the same or binary-compatible (text / varchar)."""
+    ct, pt = child.get("type"), parent.get("type")
+    cb, pb = child.get("base_type"), parent.get("base_type")
+    if not ct or not pt or ct == pt:
+        return None
+    if cb in INT_LIMITS and pb in INT_LIMITS:
+        if INT_LIMITS[cb] < INT_LIMITS[pb]:
+            return ("warning", f"{ct} cannot hold every {pt} key: once the referenced key passes "
+                               f"{INT_LIMITS[cb]:,}, inserting a row that points at it fails")
+        if INT_LIMITS[cb] > INT_LIMITS[pb]:
+            return ("info", f"{ct} is wider than the {pt} key it references: harmless, but every value costs "
+                            f"{(INT_LIMITS[cb].bit_length() - INT_LIMITS[pb].bit_length()) // 8} more bytes")
+        return None
+    if cb in STRINGS and pb in STRINGS:
+        return None  # text and varchar are binary-compatible: no cast, the same operators and indexes
+    if {cb, pb} == {"timestamp", "timestamptz"}:
+        return ("warning", f"{ct} against {pt}: every comparison converts through the session's TimeZone (not "
+                           "immutable), so the join cannot use an index on the converted side and the result "
+                           "depends on the session's time zone")
+    if cb == pb:
+        return ("info", f"{ct} against {pt}: the same type with a different modifier (length, precision)")
+    return ("warning", f"{ct} against {pt}: every join and every foreign-key check casts one side, so an index on "
+                       "that side cannot be used and the planner estimates the join poorly")
+
+
+def _fk_name(table: str, column: str) -> str:
+    return f"{table}_{column}_fkey"[:63]
+
+
+@check("missing_foreign_key", "schema_design", engines=ENGINES, min_calls=100, max_statements=200)
+def missing_foreign_key(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Join columns without a foreign key: the workload joins (or filters with ``IN (SELECT …)``) a column
+    against another table's single-column primary key, and no foreign key says so.
+
+    Why: nothing stops orphans (rows pointing at a key that was deleted or never existed), so every
+    reader must defend against them; the planner also uses foreign keys to estimate join sizes (PostgreSQL
+    9.6+), and without one it multiplies selectivities and misestimates multi-column joins. Found from the
+    parse trees of the ``max_statements`` heaviest statements; a warning when the joining statements ran at
+    least ``min_calls`` times, otherwise info. Joins between two primary keys (1:1 tables) are left
+    out: which side references which is a design decision the statistics cannot make.
+    Fix: check for orphans, add the constraint ``NOT VALID`` (instant) and ``VALIDATE`` it (a SHARE UPDATE
+    EXCLUSIVE lock: reads and writes go on); then index the referencing column (``missing_fk_index``).
+    """
+    fks = _fk_index(snap)
+    found: dict[tuple, dict[str, Any]] = {}
+    for ws in workload(snap, int(t["max_statements"])):
+        for a, b in ws.pairs:
+            for child, parent in ((a, b), (b, a)):
+                if child[:2] == parent[:2]:
+                    continue
+                pk_parent = primary_key(snap, parent[0], parent[1])
+                if pk_parent != [parent[2]]:
+                    continue
+                pk_child = primary_key(snap, child[0], child[1])
+                if pk_child == [child[2]]:
+                    continue  # both sides are primary keys: a 1:1 link whose direction is the designer's call
+                if (child[0], child[1], (child[2],), parent[0], parent[1], (parent[2],)) in fks or \
+                        (parent[0], parent[1], (parent[2],), child[0], child[1], (child[2],)) in fks:
+                    continue
+                entry = found.setdefault((child, parent), {"calls": 0.0, "statements": []})
+                entry["calls"] += ws.calls
+                if ws.queryid not in [s["query_id"] for s in entry["statements"]]:
+                    entry["statements"].append({"query_id": ws.queryid, "calls": int(ws.calls),
+                                                "query": short_query(ws.query, 200)})
+    rows = table_rows(snap)
+    for (child, parent), entry in sorted(found.items(), key=lambda kv: -kv[1]["calls"]):
+        ckey, pkey = child[:2], parent[:2]
+        ccol, pcol = _col(snap, ckey, child[2]), _col(snap, pkey, parent[2])
+        issue = _type_issue(ccol, pcol)
+        target, ref = qualified(*ckey), qualified(*pkey)
+        c, p = pg_ident(child[2]), pg_ident(parent[2])
+        name = _fk_name(ckey[1], child[2])
+        lines = []
+        if issue and issue[0] == "warning":
+            lines.append(f"ALTER TABLE {target} ALTER COLUMN {c} TYPE {pcol.get('type')};  -- align the types first: "
+                         "rewrites the table under an ACCESS EXCLUSIVE lock")
+        lines += [f"-- orphans first (must be 0): SELECT count(*) FROM {target} c WHERE c.{c} IS NOT NULL AND NOT "
+                  f"EXISTS (SELECT 1 FROM {ref} p WHERE p.{p} = c.{c});",
+                  f"ALTER TABLE {target} ADD CONSTRAINT {pg_ident(name)} FOREIGN KEY ({c}) REFERENCES {ref} ({p}) "
+                  "NOT VALID;",
+                  f"ALTER TABLE {target} VALIDATE CONSTRAINT {pg_ident(name)};  -- SHARE UPDATE EXCLUSIVE: reads and "
+                  "writes continue"]
+        calls = entry["calls"]
+        yield Finding(
+            check="missing_foreign_key",
+            severity="warning" if calls >= t["min_calls"] else "info",
+            title=f"{ckey[1]}.{child[2]} is joined to {pkey[1]}.{parent[2]} ({int(calls):,} calls) without a "
+                  "foreign key",
+            object={"schema": ckey[0], "table": ckey[1], "columns": [child[2]]},
+            evidence={"references": f"{pkey[0]}.{pkey[1]}({parent[2]})", "join_calls": int(calls),
+                      "statements": entry["statements"][:5], "column_type": ccol.get("type"),
+                      "referenced_type": pcol.get("type"), "type_mismatch": issue[1] if issue else None,
+                      "rows": (rows.get(ckey) or {}).get("n_live_tup"),
+                      "referenced_rows": (rows.get(pkey) or {}).get("n_live_tup")},
+            recommendation=(f"The workload treats {ckey[1]}.{child[2]} as a reference to {pkey[1]}.{parent[2]}, but "
+                            "nothing enforces it: orphans can appear, and the planner cannot use the relationship "
+                            "to estimate the join. Count the orphans, then add the foreign key NOT VALID and "
+                            "VALIDATE it (neither blocks writes for long)"
+                            + (f"; the types differ ({issue[1]})" if issue else "") + "."),
+            sql="\n".join(lines),
+        )
+
+
+@check("foreign_key_type_mismatch", "schema_design", engines=ENGINES)
+def foreign_key_type_mismatch(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Foreign keys whose referencing column's type differs from the referenced key's.
+
+    Why: ``integer`` pointing at a ``bigint`` key starts failing inserts once the key passes 2,147,483,647;
+    ``numeric`` against ``integer``, ``text`` against ``uuid`` or ``timestamp`` against ``timestamptz``
+    make every join and every foreign-key check cast one side, so an index on that side cannot be used
+    and join estimates suffer (warning). A wider referencing integer, or the same type with another
+    length or precision, costs little (info). ``text`` / ``varchar`` pairs are binary-compatible and
+    never reported.
+    Fix: change the referencing column to the referenced key's exact type (a table rewrite under an
+    ACCESS EXCLUSIVE lock).
+    """
+    for fk in _foreign_keys(snap):
+        ckey, pkey = (fk["schema"], fk["table"]), (fk["ref_schema"], fk["ref_table"])
+        for cname, pname in zip(fk.get("columns") or (), fk.get("ref_columns") or ()):
+            ccol, pcol = _col(snap, ckey, cname), _col(snap, pkey, pname)
+            issue = _type_issue(ccol, pcol)
+            if not issue:
+                continue
+            severity, why = issue
+            yield Finding(
+                check="foreign_key_type_mismatch",
+                severity=severity,
+                title=f"Foreign key {fk['name']}: {ckey[1]}.{cname} is {ccol.get('type')}, {pkey[1]}.{pname} is "
+                      f"{pcol.get('type')}",
+                object={"schema": ckey[0], "table": ckey[1], "columns": [cname]},
+                evidence={"constraint": fk["name"], "column_type": ccol.get("type"),
+                          "references": f"{pkey[0]}.{pkey[1]}({pname})", "referenced_type": pcol.get("type"),
+                          "why": why},
+                recommendation=f"Give {ckey[1]}.{cname} the referenced key's type ({pcol.get('type')}): {why}.",
+                sql=(f"ALTER TABLE {qualified(*ckey)} ALTER COLUMN {pg_ident(cname)} TYPE {pcol.get('type')};"
+                     "  -- rewrites the table under an ACCESS EXCLUSIVE lock (and re-checks the foreign key)"),
+            )
+
+
+# -- key types that will not scale --------------------------------------------------------------------
+
+def _sequence_for(snap: Any, key: tuple[str, str], column: str) -> dict[str, Any] | None:
+    return next((s for s in records(snap["sequences"]) if s.get("table") == key[1] and s.get("column") == column
+                 and s.get("table_schema", key[0]) == key[0]), None)
+
+
+@check("int_key_growth", "schema_design", engines=ENGINES, warn_years=2.0, info_years=5.0, min_observed_s=3600.0,
+       max_used_pct=50.0)
+def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """``smallint`` / ``integer`` surrogate keys on tables that grow fast enough to exhaust them.
+
+    Why: at 2,147,483,647 (``integer``) every INSERT fails, and widening the key later rewrites the table
+    and every table that references it under ACCESS EXCLUSIVE locks. The growth is the insert rate
+    measured over the interval (with a baseline) or since the statistics reset — at least
+    ``min_observed_s`` of it, or the extrapolation is noise; the key's current value is its sequence's
+    last value (else the row count, a lower bound). Reported when the key runs out within
+    ``warn_years`` (warning) or ``info_years`` (info). Keys already past ``max_used_pct`` of their type are
+    ``sequence_exhaustion``'s.
+    Fix: ``bigint`` for the key, its sequence and every referencing column, well before the date.
+    """
+    tabs, seconds, basis = _tables_window(snap)
+    if not seconds or seconds < t["min_observed_s"]:
+        return
+    for key, cols in sorted(columns_by_table(snap).items()):
+        pk = [c for c in cols if c.get("in_primary_key")]
+        if len(pk) != 1 or pk[0].get("base_type") not in ("int2", "int4"):
+            continue
+        col = pk[0]
+        counters = tabs.get(key) or {}
+        inserts = float(counters.get("n_tup_ins") or 0)
+        if inserts <= 0:
+            continue
+        limit = INT_LIMITS[col["base_type"]]
+        seq = _sequence_for(snap, key, col["column"])
+        if seq and seq.get("last_value") is not None:
+            current, source = float(seq["last_value"]), f"sequence {seq['sequence']}"
+        else:
+            live = table_rows(snap).get(key, {}).get("n_live_tup") or 0
+            current, source = float(live), "row count (a lower bound: no sequence feeds it)"
+        used = pct(current, limit)
+        if used >= t["max_used_pct"]:
+            continue
+        rate = inserts / seconds
+        years = (limit - current) / rate / SECONDS_PER_YEAR
+        if years > t["info_years"]:
+            continue
+        severity = "warning" if years <= t["warn_years"] else "info"
+        target, c = qualified(*key), pg_ident(col["column"])
+        fixes = [f"ALTER TABLE {target} ALTER COLUMN {c} TYPE bigint;  -- rewrites the table under an ACCESS "
+                 "EXCLUSIVE lock"]
+        if seq and seq.get("sequence_type") != "bigint":
+            fixes.append(f"ALTER SEQUENCE {qualified(seq['schema'], seq['sequence'])} AS bigint;")
+        referencing = [fk for fk in _foreign_keys(snap) if (fk["ref_schema"], fk["ref_table"]) == key
+                       and list(fk.get("ref_columns") or ()) == [col["column"]]]
+        for fk in referencing:
+            for cname in fk.get("columns") or ():
+                fixes.append(f"ALTER TABLE {qualified(fk['schema'], fk['table'])} ALTER COLUMN {pg_ident(cname)} "
+                             "TYPE bigint;  -- the referencing column too")
+        yield Finding(
+            check="int_key_growth",
+            severity=severity,
+            title=f"{key[1]}.{col['column']} ({col['type']}) runs out in about {years:,.1f} years at "
+                  f"{rate * 86400:,.0f} inserts a day",
+            object={"schema": key[0], "table": key[1], "columns": [col["column"]]},
+            evidence={"type": col["type"], "limit": limit, "current": int(current), "current_from": source,
+                      "used_pct": round(used, 3), "inserts": int(inserts), "inserts_per_day": round(rate * 86400),
+                      "years_left": round(years, 2), "measured": window_text(seconds, basis),
+                      "referenced_by": [f"{fk['schema']}.{fk['table']}.{fk['name']}" for fk in referencing] or None},
+            recommendation=(f"At the measured insert rate the {col['type']} key reaches {limit:,} in about "
+                            f"{years:,.1f} years; widen it to bigint (and the referencing columns) while the table "
+                            "is small enough to rewrite, or migrate online through a new bigint column."),
+            sql="\n".join(fixes),
+        )
+
+
+@check("random_uuid_key", "schema_design", engines=ENGINES, min_index_bytes=1073741824, max_correlation=0.3)
+def random_uuid_key(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """``uuid`` primary keys of random (version 4) values on very large B-trees (``min_index_bytes``): info.
+
+    Why: each insert lands on a random leaf page of the key's index, so the whole index must stay in
+    memory to insert at speed, and after every checkpoint each first touch of a page writes a full page
+    image to the WAL (write amplification). Random: the column default is ``gen_random_uuid()`` /
+    ``uuid_generate_v4()``, or ``pg_stats`` finds no order in it (|correlation| < ``max_correlation``).
+    It is info: uuids have good reasons (ids made by clients, merged data sets) and the cost is
+    memory and WAL, not correctness.
+    Fix: time-ordered uuids (version 7: ``uuidv7()`` in PostgreSQL 18, or generated by the application)
+    keep inserts on the right edge of the index; or a bigint identity key with the uuid as a unique
+    external id.
+    """
+    by_table = pg_indexes_by_table(snap)
+    rows = table_rows(snap)
+    for key, cols in sorted(columns_by_table(snap).items()):
+        pk = [c for c in cols if c.get("in_primary_key")]
+        if len(pk) != 1 or pk[0].get("base_type") != "uuid":
+            continue
+        col = pk[0]
+        pk_index = next((ix for ix in by_table.get(key, ()) if ix.get("is_primary")), None)
+        size = float((pk_index or {}).get("index_bytes") or 0)
+        if size < t["min_index_bytes"]:
+            continue
+        default = str(col.get("default_expr") or "")
+        corr = col.get("correlation")
+        if "gen_random_uuid" in default or "uuid_generate_v4" in default:
+            why = f"its default is {default}"
+        elif corr is not None and abs(float(corr)) < t["max_correlation"]:
+            why = f"pg_stats finds no order in its values (correlation {float(corr):.2f})"
+        else:
+            continue
+        yield Finding(
+            check="random_uuid_key",
+            severity="info",
+            title=f"{key[1]}.{col['column']} is a random uuid primary key on a {human_bytes(size)} index",
+            object={"schema": key[0], "table": key[1], "columns": [col["column"]],
+                    "index": pk_index.get("index") if pk_index else None},
+            evidence={"index_bytes": int(size), "rows": (rows.get(key) or {}).get("n_live_tup"), "random_because": why,
+                      "default": default or None, "correlation": corr},
+            recommendation=("Random uuids scatter inserts over the whole index: it must stay cached, and every first "
+                            "write to a page after a checkpoint logs a full page image. Time-ordered uuids (v7) keep "
+                            "inserts at the index's right edge; or use a bigint identity key and keep the uuid as a "
+                            "unique external id."),
+            sql=(f"ALTER TABLE {qualified(*key)} ALTER COLUMN {pg_ident(col['column'])} SET DEFAULT uuidv7();"
+                 "  -- PostgreSQL 18+: new rows only" if snap.version_num >= 180000 else None),
+        )
+
+
+# -- time zones ------------------------------------------------------------------------------------------
+
+@check("timestamp_without_tz", "schema_design", engines=ENGINES, name_pattern=EVENT_TIME_NAMES)
+def timestamp_without_tz(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """``timestamp without time zone`` columns that record when something happened (names matching
+    ``name_pattern``: ``created_at``, ``*_time``, ``sent``…): info, one finding per table.
+
+    Why: such a column stores a wall-clock reading with no zone. If every writer uses UTC it is fine;
+    if the application serves several time zones (or its servers, or a DST change, move the clock) the
+    same instant is stored as different values, comparisons across writers are wrong by hours, and an
+    hour repeats every autumn. ``timestamptz`` stores the instant (UTC) and converts on display. Never a
+    warning: a column deliberately holding local wall-clock times (opening hours, a calendar's "9:00")
+    is correct as it is, and the statistics cannot tell the two apart.
+    Fix: ``timestamptz``, interpreting the stored values in the zone they were written in (UTC here).
+    """
+    tz = snap.setting("TimeZone") or snap.setting("timezone")
+    for key, cols in sorted(columns_by_table(snap).items()):
+        hits = [c for c in cols
+                if c.get("base_type") == "timestamp" and event_time_name(c["column"], t["name_pattern"])]
+        if not hits:
+            continue
+        target = qualified(*key)
+        names = [c["column"] for c in hits]
+        alters = ", ".join(f"ALTER COLUMN {pg_ident(n)} TYPE timestamptz USING {pg_ident(n)} AT TIME ZONE 'UTC'"
+                           for n in names)
+        yield Finding(
+            check="timestamp_without_tz",
+            severity="info",
+            title=f"{key[1]} records event times without a time zone ({', '.join(names)})",
+            object={"schema": key[0], "table": key[1], "columns": names},
+            evidence={"columns": {c["column"]: c["type"] for c in hits}, "server_timezone": tz},
+            recommendation=("These columns store wall-clock readings without a zone. If every writer uses UTC, they "
+                            "are correct; if the application serves more than one time zone, the same instant is "
+                            "stored differently per writer. timestamptz stores the instant and converts on display. "
+                            "Use the zone the values were written in for the conversion (UTC assumed below)."),
+            sql=f"ALTER TABLE {target} {alters};  -- rewrites the table under an ACCESS EXCLUSIVE lock",
+        )
+
+
+# -- wide rows and SELECT * ---------------------------------------------------------------------------------
+
+def _statement_blocks(snap: Any, queryid: str) -> float | None:
+    """Shared blocks (hit + read) per call of a statement, from pg_stat_statements."""
+    from dbxray.report import summary as summ
+
+    frame = snap["statements"]
+    per = memo(frame, "design_blocks", lambda: {
+        str(r["queryid"]): ((r.get("shared_blks_hit") or 0) + (r.get("shared_blks_read") or 0)) / r["calls"]
+        for r in records(summ.statements(frame)) if r.get("calls")})
+    return per.get(queryid)
+
+
+@check("wide_row_reads", "schema_design", engines=ENGINES, wide_row_bytes=1000, max_used_pct=25.0, min_share_pct=5.0,
+       warn_share_pct=20.0, min_blocks_per_call=100, min_table_bytes=10485760, max_statements=200)
+def wide_row_reads(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Hot statements that read many pages of a table with very wide rows but use few of its columns.
+
+    Why: a heap page holds whole rows; when rows average ``wide_row_bytes`` or more, a statement that
+    needs ``max_used_pct`` of each row's bytes or less still reads all of them, so it does several times
+    the I/O and cache its columns need. Reported for statements with ``min_share_pct`` of statement time
+    (warning from ``warn_share_pct``) that read ``min_blocks_per_call`` pages or more per call, on tables
+    of ``min_table_bytes`` or more; ``SELECT *`` is ``select_star_wide``'s.
+    Fix: a covering index (``INCLUDE`` the columns read) so an index-only scan reads only them, or a
+    vertical split: the wide, rarely read columns move to a 1:1 side table.
+    """
+    storage = _storage(snap)
+    for ws in workload(snap, int(t["max_statements"])):
+        if ws.kind != "SelectStmt" or ws.parsed is None or ws.share_pct < t["min_share_pct"]:
+            continue
+        blocks = _statement_blocks(snap, ws.queryid)
+        if blocks is None or blocks < t["min_blocks_per_call"]:
+            continue
+        for acc in ws.parsed.accesses:
+            if acc.star:
+                continue
+            heap = float((storage.get(acc.key) or {}).get("heap_bytes") or 0)
+            if heap < t["min_table_bytes"]:
+                continue
+            width, width_from = _row_width(snap, acc.key)
+            if width is None or width < t["wide_row_bytes"]:
+                continue
+            used = sorted(acc.referenced | {u.column for u in acc.uses})
+            widths = {c["column"]: c.get("avg_width") or 0 for c in columns_by_table(snap).get(acc.key, ())}
+            used_width = float(sum(widths.get(c, 0) for c in used))
+            share_used = pct(used_width, width)
+            if not used or share_used > t["max_used_pct"]:
+                continue
+            filters = acc.columns("eq", "in", "range", "join") or acc.columns("sort")
+            include = [c for c in used if c not in filters]
+            target = qualified(*acc.key)
+            if filters:
+                inc = f" INCLUDE ({', '.join(pg_ident(c) for c in include)})" if include else ""
+                sql = f"CREATE INDEX CONCURRENTLY ON {target} ({', '.join(pg_ident(c) for c in filters)}){inc};"
+            else:
+                sql = (f"CREATE INDEX CONCURRENTLY ON {target} ({', '.join(pg_ident(c) for c in used)});"
+                       "  -- covering: an index-only scan reads these columns only")
+            wide = sorted((c for c in widths if c not in used), key=lambda c: -widths[c])[:5]
+            yield Finding(
+                check="wide_row_reads",
+                severity="warning" if ws.share_pct >= t["warn_share_pct"] else "info",
+                title=f"Statement reads {acc.table} rows of ~{width:,.0f} bytes for {len(used)} column(s) "
+                      f"(~{used_width:,.0f} bytes, {share_used:.0f}%)",
+                object={"schema": acc.schema, "table": acc.table, "columns": used, "query_id": ws.queryid},
+                evidence={"row_bytes": round(width), "row_bytes_from": width_from, "used_bytes": round(used_width),
+                          "used_pct": round(share_used, 1), "blocks_per_call": round(blocks, 1),
+                          "share_pct": round(ws.share_pct, 1), "calls": int(ws.calls), "table_bytes": int(heap),
+                          "widest_unused_columns": {c: widths[c] for c in wide},
+                          "query": short_query(ws.query, 300)},
+                recommendation=(f"Each {acc.table} row averages {width:,.0f} bytes but this statement uses "
+                                f"{', '.join(used)} ({share_used:.0f}% of them). A covering index lets an index-only "
+                                "scan read just those columns (keep the table well vacuumed so the visibility map "
+                                f"is current); or move the wide, rarely read columns ({', '.join(wide[:3])}) to a "
+                                "1:1 side table."),
+                sql=sql,
+            )
+
+
+@check("select_star_wide", "schema_design", engines=ENGINES, wide_row_bytes=1000, toast_pct=50.0,
+       min_toast_bytes=10485760, min_table_bytes=10485760, min_share_pct=1.0, max_statements=50)
+def select_star_wide(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """``SELECT *`` in the top statements (``max_statements`` by time, ``min_share_pct`` each) on tables with
+    very wide rows (``wide_row_bytes``, tables of ``min_table_bytes``) or TOAST-heavy ones (TOAST at least
+    ``toast_pct`` of the table and ``min_toast_bytes``).
+
+    Why: ``*`` fetches every column, so each large value stored out of line in TOAST is fetched and
+    decompressed (several extra page reads per row) and sent over the network, whether the application
+    shows it or not; it also defeats index-only scans and breaks when columns are added.
+    Fix: name the columns the caller uses, leaving the large ones out (``evidence.large_columns``).
+    """
+    storage = _storage(snap)
+    for ws in workload(snap, int(t["max_statements"])):
+        if ws.kind != "SelectStmt" or ws.parsed is None or ws.share_pct < t["min_share_pct"]:
+            continue
+        for acc in ws.parsed.accesses:
+            if not acc.star:
+                continue
+            st = storage.get(acc.key) or {}
+            heap, toast = float(st.get("heap_bytes") or 0), float(st.get("toast_bytes") or 0)
+            toast_share = pct(toast, heap + toast)
+            width, _ = _row_width(snap, acc.key)
+            toast_heavy = toast >= t["min_toast_bytes"] and toast_share >= t["toast_pct"]
+            wide = width is not None and width >= t["wide_row_bytes"] and heap >= t["min_table_bytes"]
+            if not (toast_heavy or wide):
+                continue
+            cols = columns_by_table(snap).get(acc.key, [])
+            large = [c["column"] for c in cols if c.get("base_type") in LARGE_TYPES or c.get("type_category") == "A"]
+            small = [c["column"] for c in cols if c["column"] not in large]
+            rewrite = f"SELECT {', '.join(pg_ident(c) for c in small) or '…'} FROM {qualified(*acc.key)} …"
+            why = (f"{human_bytes(toast)} of its {human_bytes(heap + toast)} are TOAST ({toast_share:.0f}%)"
+                   if toast_heavy else f"its rows average {width:,.0f} bytes")
+            yield Finding(
+                check="select_star_wide",
+                severity="warning",
+                title=f"SELECT * on {acc.table}, whose {why}, in a top statement ({ws.share_pct:.1f}% of time)",
+                object={"schema": acc.schema, "table": acc.table, "query_id": ws.queryid},
+                evidence={"heap_bytes": int(heap), "toast_bytes": int(toast), "toast_pct": round(toast_share, 1),
+                          "row_bytes": round(width) if width else None, "large_columns": large,
+                          "calls": int(ws.calls), "share_pct": round(ws.share_pct, 1),
+                          "rows_per_call": round(ws.rows_per_call, 1), "query": short_query(ws.query, 300),
+                          "rewrite": rewrite},
+                recommendation=(f"Name the columns the caller needs instead of *: every call fetches "
+                                f"{', '.join(large[:4]) or 'the wide columns'} too"
+                                + (", decompressing their out-of-line TOAST values" if toast_heavy else "")
+                                + f". For example: {rewrite}"),
+                sql=None,
+            )
+
+
+# -- JSON filters without a fitting index --------------------------------------------------------------------
+
+def _norm_expr(text: str) -> str:
+    import re
+
+    s = re.sub(r"::[a-z_ ]+(\[\])?", "", str(text).lower())
+    return re.sub(r"[\s()\"]", "", s)
+
+
+def json_candidate(j: Any, col_type: str) -> dict[str, Any]:
+    """The index for one JSON filter: DDL (without CREATE INDEX … ON t), method, whether HypoPG can prove it."""
+    c = pg_ident(j.column)
+    if j.kind == "path" and j.key is not None:
+        key = pg_literal(j.key) if j.op in ("->>", "->") else pg_literal(j.key) + "::text[]"
+        expr = f"({c} {j.op} {key})"
+        if j.cast:
+            expr = f"({expr}::{j.cast})"
+        return {"using": f"({expr})", "method": "btree", "expression": expr, "provable": True,
+                "serves": j.text}
+    if col_type == "json":
+        return {"using": None, "method": None, "provable": False,
+                "why": "json (not jsonb) has no GIN operator class: convert the column to jsonb first"}
+    if j.kind == "exists":
+        return {"using": f"USING gin ({c})", "method": "gin", "opclass": "jsonb_ops", "provable": False}
+    return {"using": f"USING gin ({c} jsonb_path_ops)", "method": "gin", "opclass": "jsonb_path_ops",
+            "provable": False}
+
+
+def _served(j: Any, cand: dict[str, Any], indexes: list[Any]) -> str | None:
+    """The existing index that already serves this filter, if any."""
+    for ix in indexes:
+        if not ix.get("is_valid") or ix.get("predicate"):
+            continue
+        method = ix.get("method")
+        cols = list(ix.get("columns") or ())
+        opclasses = list(ix.get("opclasses") or ())
+        if j.kind == "path" and cand.get("expression") and method == "btree" and ix.get("expressions"):
+            first = (ix.get("keys") or [""])[0]
+            if _norm_expr(first) == _norm_expr(cand["expression"]):
+                return ix["index"]
+        if j.kind in ("containment", "jsonpath", "exists") and method == "gin" and cols[:1] == [j.column]:
+            if j.kind == "exists" and opclasses[:1] == ["jsonb_path_ops"]:
+                continue
+            return ix["index"]
+    return None
+
+
+@check("json_unindexed_filter", "schema_design", engines=ENGINES, min_rows=10000, min_share_pct=1.0, min_calls=50,
+       max_statements=200)
+def json_unindexed_filter(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """JSON / JSONB columns filtered in hot statements without an index that fits the filter.
+
+    What counts: ``col ->> 'k' = $1`` (and ``->``, ``#>>``, with a cast: ``(col ->> 'n')::int > $1``) needs
+    a B-tree on exactly that expression; ``col @> $1``, ``@?``, ``@@`` need a GIN index on the column
+    (``jsonb_path_ops``, smaller and faster for containment); ``col ? $1`` / ``?|`` / ``?&`` need GIN with the
+    default ``jsonb_ops``. A plain index on the column serves none of them. Statements with
+    ``min_share_pct`` of statement time or ``min_calls`` calls, on tables of ``min_rows`` rows or more.
+    pg_stat_statements replaces the key with ``$n``: the key comes from a session's last run of the
+    same query id (``statement_samples``), else the advice is GIN with the filter rewritten as
+    containment. ``dbxray report`` proves expression B-trees with HypoPG (plan cost before and after);
+    HypoPG cannot simulate GIN, so GIN advice stays unproven.
+    Fix: the CREATE INDEX CONCURRENTLY in ``sql``.
+    """
+    rows = table_rows(snap)
+    by_table = pg_indexes_by_table(snap)
+    found: dict[tuple, dict[str, Any]] = {}
+    for ws in workload(snap, int(t["max_statements"])):
+        if not ws.json or (ws.share_pct < t["min_share_pct"] and ws.calls < t["min_calls"]):
+            continue
+        fill_json_keys(snap, ws)
+        for j in ws.json:
+            key = (j.schema, j.table)
+            col = _col(snap, key, j.column)
+            if col.get("base_type") not in ("json", "jsonb"):
+                continue
+            n = (rows.get(key) or {}).get("n_live_tup") or 0
+            if n < t["min_rows"]:
+                continue
+            cand = json_candidate(j, col["base_type"])
+            if _served(j, cand, by_table.get(key, [])):
+                continue
+            ident = (key, j.column, j.kind, cand.get("using") or j.text)
+            entry = found.setdefault(ident, {"filter": j, "cand": cand, "rows": n, "statements": [], "calls": 0.0,
+                                             "share": 0.0})
+            if ws.queryid not in [s["query_id"] for s in entry["statements"]]:
+                entry["statements"].append({"query_id": ws.queryid, "calls": int(ws.calls),
+                                            "share_pct": round(ws.share_pct, 2), "query": short_query(ws.query, 300),
+                                            "param": j.key_param, "filter": j.text})
+                entry["calls"] += ws.calls
+                entry["share"] += ws.share_pct
+    for (key, column, _k, _u), e in sorted(found.items(), key=lambda kv: -kv[1]["share"]):
+        j, cand = e["filter"], e["cand"]
+        target = qualified(*key)
+        if cand.get("using") is None:
+            sql, advice = None, cand["why"]
+        elif j.kind == "path" and j.key is None:
+            sql = f"CREATE INDEX CONCURRENTLY ON {target} {cand['using']};"
+            advice = (f"The statements filter {column} by a key that pg_stat_statements hides as a parameter "
+                      f"({j.text}). Either index that exact expression once the key is known "
+                      f"(CREATE INDEX CONCURRENTLY ON {target} (({pg_ident(column)} ->> 'the_key'))), or rewrite the "
+                      f"filter as containment ({pg_ident(column)} @> jsonb_build_object('the_key', $1)) and use the "
+                      "GIN index below, which serves any key.")
+        else:
+            sql = f"CREATE INDEX CONCURRENTLY ON {target} {cand['using']};"
+            advice = (f"No index serves {j.text}: " + ("a B-tree on exactly this expression lets the planner "
+                      "look the rows up (write the filter exactly as indexed)" if cand["method"] == "btree" else
+                      f"a GIN index ({cand.get('opclass')}) serves {j.op} on any key") + ".")
+        heaviest = e["statements"][0]
+        yield Finding(
+            check="json_unindexed_filter",
+            severity="warning",
+            title=f"{key[1]}.{column} is filtered with {j.op} in {len(e['statements'])} statement(s) "
+                  f"({e['share']:.1f}% of time) without a fitting index",
+            object={"schema": key[0], "table": key[1], "columns": [column], "query_id": heaviest["query_id"]},
+            evidence={"filter": j.text, "kind": j.kind, "key": j.key, "key_from": (
+                          "statement text" if j.key is not None and all(s["param"] is None for s in e["statements"])
+                          else "a session's sample" if j.key is not None else None),
+                      "method": cand.get("method"), "expression": cand.get("expression"), "rows": int(e["rows"]),
+                      "calls": int(e["calls"]), "share_pct": round(e["share"], 2), "statements": e["statements"][:5],
+                      "proven": False,
+                      "proof": ("dbxray report proves it with HypoPG (expression B-tree)" if cand.get("provable") else
+                                "not provable with HypoPG (it cannot simulate GIN indexes)" if cand.get("method") ==
+                                "gin" else None)},
+            recommendation=advice,
+            sql=sql,
+        )
+
+
+# -- over-indexing and HOT updates ---------------------------------------------------------------------------
+
+def _index_window(snap: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
+    frame, _s, _b = window(snap, "indexes", None)
+    return memo(frame, "design_index_window", lambda: {(r["schema"], r["table"], r["index"]): r
+                                                       for r in records(frame)})
+
+
+@check("over_indexing", "schema_design", engines=ENGINES, max_indexes=6, max_index_ratio=2.0, min_writes_per_s=1.0,
+       min_write_read_ratio=1.0, max_scans_to_drop=0, min_observed_s=600.0)
+def over_indexing(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Write-heavy tables carrying many indexes: ``max_indexes`` or more, or indexes ``max_index_ratio`` times
+    the table's size.
+
+    Why: every INSERT, every DELETE and every update that is not HOT writes one entry into every index
+    (and WAL for each); on a table written ``min_writes_per_s`` rows a second or more, with at least
+    ``min_write_read_ratio`` rows written per scan (write-heavy), the indexes cost more than most reads
+    gain. The HOT-update share is in the evidence (``hot_update_blocked`` names indexes that prevent
+    HOT). Measured over the interval or since the statistics reset (at least ``min_observed_s``).
+    Warning when some non-constraint indexes were scanned ``max_scans_to_drop`` times or fewer in that
+    window (the ones to drop first); info when every index is used (consolidate instead).
+    Fix: drop the unused ones (``DROP INDEX CONCURRENTLY``, the undo beside it); merge overlapping ones.
+    """
+    tabs, seconds, basis = _tables_window(snap)
+    if not seconds or seconds < t["min_observed_s"]:
+        return
+    idx_window = _index_window(snap)
+    for key, ixs in sorted(pg_indexes_by_table(snap).items()):
+        valid = [ix for ix in ixs if ix.get("is_valid")]
+        r = tabs.get(key)
+        if not valid or r is None:
+            continue
+        table_bytes = float(r.get("table_bytes") or 0)
+        index_bytes = float(sum(ix.get("index_bytes") or 0 for ix in valid))
+        many = len(valid) >= t["max_indexes"]
+        heavy = table_bytes > 0 and index_bytes >= t["max_index_ratio"] * table_bytes
+        if not (many or heavy):
+            continue
+        writes = float((r.get("n_tup_ins") or 0) + (r.get("n_tup_upd") or 0) + (r.get("n_tup_del") or 0))
+        scans = float((r.get("seq_scan") or 0) + (r.get("idx_scan") or 0))
+        per_s = writes / seconds
+        if per_s < t["min_writes_per_s"] or writes < t["min_write_read_ratio"] * scans:
+            continue
+        usage = {ix["index"]: int((idx_window.get((key[0], key[1], ix["index"])) or ix).get("idx_scan") or 0)
+                 for ix in valid}
+        droppable = [ix for ix in valid if not ix.get("constraint_name") and not ix.get("is_primary")
+                     and not ix.get("is_unique") and usage[ix["index"]] <= t["max_scans_to_drop"]]
+        upd = float(r.get("n_tup_upd") or 0)
+        hot = pct(float(r.get("n_tup_hot_upd") or 0), upd) if upd else None
+        sql = "\n".join(f"DROP INDEX CONCURRENTLY {qualified(ix['schema'], ix['index'])};  -- undo: "
+                        f"{ix.get('definition')}" for ix in droppable) or None
+        yield Finding(
+            check="over_indexing",
+            severity="warning" if droppable else "info",
+            title=f"{key[1]} is written {per_s:,.0f} rows/s and maintains {len(valid)} indexes "
+                  f"({human_bytes(index_bytes)}, {index_bytes / table_bytes if table_bytes else 0:.1f}x the table)",
+            object={"schema": key[0], "table": key[1]},
+            evidence={"indexes": len(valid), "index_bytes": int(index_bytes), "table_bytes": int(table_bytes),
+                      "writes": int(writes), "writes_per_s": round(per_s, 2), "scans": int(scans),
+                      "hot_update_pct": round(hot, 1) if hot is not None else None,
+                      "scans_per_index": usage, "unused": [ix["index"] for ix in droppable] or None,
+                      "measured": window_text(seconds, basis)},
+            recommendation=(f"Every write to {key[1]} maintains {len(valid)} indexes. "
+                            + (f"Drop the ones the workload does not use ({', '.join(ix['index'] for ix in droppable)}"
+                               "): fewer index writes, less WAL, more HOT updates." if droppable else
+                               "All are used: look for ones that overlap (a leading-column prefix of another) and "
+                               "merge them, and keep only what the hot statements need.")),
+            sql=sql,
+        )
+
+
+def _updated_columns(snap: Any, key: tuple[str, str], max_statements: int) -> dict[str, float]:
+    cols: dict[str, float] = defaultdict(float)
+    for ws in workload(snap, max_statements):
+        if ws.parsed is not None and ws.kind == "UpdateStmt" and ws.parsed.target == key:
+            for c in ws.parsed.updated:
+                cols[c] += ws.calls
+    return dict(cols)
+
+
+def _index_mentions(ix: Any, column: str) -> bool:
+    import re
+
+    if column in (ix.get("columns") or ()) or column in (ix.get("include_columns") or ()):
+        return True
+    word = re.compile(rf'(^|[^\w"]){re.escape(column)}($|[^\w"])|"{re.escape(column)}"')
+    return any(word.search(str(part or "")) for part in (ix.get("expressions"), ix.get("predicate")))
+
+
+@check("hot_update_blocked", "schema_design", engines=ENGINES, min_updates=1000, max_hot_pct=50.0, max_statements=200)
+def hot_update_blocked(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
+    """Tables whose updates are rarely HOT (``max_hot_pct`` or less of ``min_updates`` or more), and why.
+
+    Why: a HOT (heap-only tuple) update writes the new row version on the same page and touches no
+    index; it needs free space on the page and no indexed column changed. When an index covers a column
+    the workload's UPDATEs set (from the statements' parse trees), every update writes every index
+    (warning, naming the indexes); when none does, the pages are simply full (info: a lower fillfactor
+    leaves room). Summarizing BRIN indexes do not block HOT from PostgreSQL 16.
+    Fix: drop or redefine the index on the updated column when it is rarely used (or accept the cost);
+    ``ALTER TABLE … SET (fillfactor = 90)`` for full pages (new pages only, until the table is rewritten).
+    """
+    tabs, seconds, basis = _tables_window(snap)
+    storage = _storage(snap)
+    for key, r in sorted(tabs.items()):
+        upd = float(r.get("n_tup_upd") or 0)
+        if upd < t["min_updates"]:
+            continue
+        hot = pct(float(r.get("n_tup_hot_upd") or 0), upd)
+        if hot > t["max_hot_pct"]:
+            continue
+        updated = _updated_columns(snap, key, int(t["max_statements"]))
+        blocking = []
+        for ix in pg_indexes_by_table(snap).get(key, ()):
+            if ix.get("method") == "brin" and snap.version_num >= 160000:
+                continue
+            hit = [c for c in updated if _index_mentions(ix, c)]
+            if hit:
+                blocking.append((ix, hit))
+        fillfactor = int((storage.get(key) or {}).get("fillfactor") or 100)
+        evidence = {"updates": int(upd), "hot_pct": round(hot, 1), "updated_columns": updated or None,
+                    "fillfactor": fillfactor, "measured": window_text(seconds, basis)}
+        target = qualified(*key)
+        if blocking:
+            evidence["blocking_indexes"] = {ix["index"]: cols for ix, cols in blocking}
+            evidence["blocking_index_scans"] = {ix["index"]: ix.get("idx_scan") for ix, _ in blocking}
+            droppable = [ix for ix, _ in blocking if not ix.get("constraint_name") and not ix.get("is_primary")]
+            sql = "\n".join(f"-- if the workload can do without it:\nDROP INDEX CONCURRENTLY "
+                            f"{qualified(ix['schema'], ix['index'])};  -- undo: {ix.get('definition')}"
+                            for ix in droppable) or None
+            names = ", ".join(f"{ix['index']} ({', '.join(cols)})" for ix, cols in blocking)
+            yield Finding(
+                check="hot_update_blocked",
+                severity="warning",
+                title=f"{key[1]}: {hot:.0f}% of {int(upd):,} updates are HOT; indexes on updated columns block the "
+                      "rest",
+                object={"schema": key[0], "table": key[1], "columns": sorted({c for _, cs in blocking for c in cs})},
+                evidence=evidence,
+                recommendation=(f"The UPDATEs set columns that {names} index, so every update writes a new entry in "
+                                f"every index of {key[1]} instead of staying on the page. Drop or redefine those "
+                                "indexes if they are rarely used (their scans are in the evidence); otherwise the "
+                                "cost is the price of the index."),
+                sql=sql,
+            )
+        elif fillfactor >= 100 and updated:
+            yield Finding(
+                check="hot_update_blocked",
+                severity="info",
+                title=f"{key[1]}: only {hot:.0f}% of {int(upd):,} updates are HOT: its pages are full",
+                object={"schema": key[0], "table": key[1]},
+                evidence=evidence,
+                recommendation=("No index covers the updated columns, so updates could be HOT, but the pages have no "
+                                "room for the new row version (fillfactor 100). A fillfactor of 90 leaves that room "
+                                "on new pages; rewrite the table (pg_repack, or VACUUM FULL in a window) to apply it "
+                                "to existing ones."),
+                sql=f"ALTER TABLE {target} SET (fillfactor = 90);",
+            )
+
+
+__all__ = ["foreign_key_type_mismatch", "hot_update_blocked", "int_key_growth", "json_unindexed_filter",
+           "missing_foreign_key", "money_float", "over_indexing", "random_uuid_key", "select_star_wide",
+           "timestamp_without_tz", "wide_row_reads"]
