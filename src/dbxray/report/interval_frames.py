@@ -11,7 +11,8 @@ frames see exactly what they saw before:
   (PostgreSQL);
 - ``status_interval``: MySQL/MariaDB global status with the cumulative counters diffed and the gauges
   (current waits, pages free, maxima) as they are now, ``uptime`` the interval's length;
-- ``index_usage_interval``: performance_schema I/O per index over the interval (MySQL/MariaDB).
+- ``index_usage_interval`` / ``table_io_interval``: performance_schema I/O per index / per table over the
+  interval (MySQL/MariaDB).
 
 :func:`counters` answers the checks: the frame to read, the seconds it covers and a sentence saying
 which (``since the statistics reset`` or ``over the interval since the baseline``).
@@ -26,6 +27,8 @@ import pandas as pd
 XACT_COUNTERS = ["xact_commit", "xact_rollback", "deadlocks", "conflicts", "blks_read", "blks_hit", "blk_read_ms",
                  "session_ms", "active_ms", "idle_in_transaction_ms", "sessions", "sessions_abandoned",
                  "sessions_fatal", "sessions_killed"]
+INTERVAL_VIEWS = ("tables", "indexes", "status", "index_usage", "table_io")
+TABLE_IO_COUNTERS = ["fetches", "inserts", "updates", "deletes", "wait_ms"]
 INDEX_USAGE_KEY = ["schema", "table", "index"]
 INDEX_USAGE_COUNTERS = ["io_count", "reads", "fetches", "inserts", "updates", "deletes", "wait_ms"]
 # MySQL/MariaDB status variables that are levels or maxima, not counters: never diffed
@@ -48,6 +51,8 @@ def add_interval_frames(frames: dict[str, pd.DataFrame], new: Any, old: Any, sec
         frames["tables_interval"] = delta(new["tables"], old["tables"], TABLE_KEY, TABLE_COUNTERS)
     if new.has("indexes") and old.has("indexes") and not new["indexes"].empty:
         frames["indexes_interval"] = delta(new["indexes"], old["indexes"], INDEX_KEY, INDEX_COUNTERS)
+    if new.has("table_io") and old.has("table_io") and not new["table_io"].empty:
+        frames["table_io_interval"] = delta(new["table_io"], old["table_io"], ["schema", "table"], TABLE_IO_COUNTERS)
     if new.has("status") and old.has("status"):
         frames["status_interval"] = _status_delta(new["status"], old["status"], seconds)
     if new.has("index_usage") and old.has("index_usage") and not new["index_usage"].empty:
@@ -113,12 +118,12 @@ def counters(snap: Any, name: str) -> tuple[pd.DataFrame, str]:
     is an interval (``--baseline`` / history), else the cumulative frame (since the statistics reset or
     the server start)."""
     interval = snap.meta.get("interval")
-    if interval and name in ("tables", "indexes", "status", "index_usage") and snap.has(f"{name}_interval"):
+    if interval and name in INTERVAL_VIEWS and snap.has(f"{name}_interval"):
         return snap[f"{name}_interval"], "interval since the baseline"
     frame = snap[name]
     if interval and name == "xact_stats" and not frame.empty and "interval" in frame:
         return frame, "interval since the baseline"
-    return frame, ("since the server started" if name in ("status", "index_usage")
+    return frame, ("since the server started" if name in ("status", "index_usage", "table_io")
                    else "since the statistics reset")
 
 

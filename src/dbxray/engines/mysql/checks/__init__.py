@@ -2,11 +2,14 @@
 
 ENGINES = ("mysql",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
+    "caching",
     "deadlocks",
+    "design",
     "indexes",
     "schema",
     "security",
     "settings",
     "statements",
     "transactions",
+    "transactions_pattern",
 ))

@@ -286,7 +286,7 @@ def _sequence_for(snap: Any, key: tuple[str, str], column: str) -> dict[str, Any
 
 
 @check("int_key_growth", "schema_design", engines=ENGINES, warn_years=2.0, info_years=5.0, min_observed_s=3600.0,
-       max_used_pct=50.0)
+       max_used_pct=50.0, growth_days=90.0)
 def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """``smallint`` / ``integer`` surrogate keys on tables that grow fast enough to exhaust them.
 
@@ -296,7 +296,8 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     ``min_observed_s`` of it, or the extrapolation is noise; the key's current value is its sequence's
     last value (else the row count, a lower bound). Reported when the key runs out within
     ``warn_years`` (warning) or ``info_years`` (info). Keys already past ``max_used_pct`` of their type are
-    ``sequence_exhaustion``'s.
+    ``sequence_exhaustion``'s; with a previous run, keys running out within ``growth_days`` are the
+    ``growth`` check's (measured between the two runs, with the date).
     Fix: ``bigint`` for the key, its sequence and every referencing column, well before the date.
     """
     tabs, seconds, basis = _tables_window(snap)
@@ -323,7 +324,8 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             continue
         rate = inserts / seconds
         years = (limit - current) / rate / SECONDS_PER_YEAR
-        if years > t["info_years"]:
+        if years > t["info_years"] or (getattr(snap, "previous", None) is not None
+                                         and years * 365.25 <= t["growth_days"]):
             continue
         severity = "warning" if years <= t["warn_years"] else "info"
         target, c = qualified(*key), pg_ident(col["column"])
@@ -522,7 +524,8 @@ def wide_row_reads(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 
 
 @check("select_star_wide", "schema_design", engines=ENGINES, wide_row_bytes=1000, toast_pct=50.0,
-       min_toast_bytes=10485760, min_table_bytes=10485760, min_share_pct=1.0, max_statements=50)
+       min_toast_bytes=10485760, min_table_bytes=10485760, min_share_pct=1.0, warn_share_pct=5.0,
+       min_rows_per_call=10.0, max_statements=50)
 def select_star_wide(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """``SELECT *`` in the top statements (``max_statements`` by time, ``min_share_pct`` each) on tables with
     very wide rows (``wide_row_bytes``, tables of ``min_table_bytes``) or TOAST-heavy ones (TOAST at least
@@ -530,7 +533,9 @@ def select_star_wide(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 
     Why: ``*`` fetches every column, so each large value stored out of line in TOAST is fetched and
     decompressed (several extra page reads per row) and sent over the network, whether the application
-    shows it or not; it also defeats index-only scans and breaks when columns are added.
+    shows it or not; it also defeats index-only scans and breaks when columns are added. A warning when
+    the statement takes ``warn_share_pct`` of statement time or returns ``min_rows_per_call`` rows or more
+    per call; info for a one-row fetch of a small share.
     Fix: name the columns the caller uses, leaving the large ones out (``evidence.large_columns``).
     """
     storage = _storage(snap)
@@ -556,7 +561,8 @@ def select_star_wide(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                    if toast_heavy else f"its rows average {width:,.0f} bytes")
             yield Finding(
                 check="select_star_wide",
-                severity="warning",
+                severity="warning" if ws.share_pct >= t["warn_share_pct"] or ws.rows_per_call >= t["min_rows_per_call"]
+                else "info",
                 title=f"SELECT * on {acc.table}, whose {why}, in a top statement ({ws.share_pct:.1f}% of time)",
                 object={"schema": acc.schema, "table": acc.table, "query_id": ws.queryid},
                 evidence={"heap_bytes": int(heap), "toast_bytes": int(toast), "toast_pct": round(toast_share, 1),

@@ -1,0 +1,21 @@
+-- metric: statement_samples
+-- about: one recent text per statement digest, with its literals, from performance_schema's statement
+-- about: history (events_statements_history / _history_long, when those consumers are on): the JSON path
+-- about: or constant a digest hides as ? is still in it; the design checks read it to write runnable fix SQL
+-- privileges: SELECT on performance_schema
+-- order: 34
+SELECT h.DIGEST AS queryid,
+       MAX(LEFT(h.SQL_TEXT, 4000)) AS sample
+FROM (
+  SELECT DIGEST, SQL_TEXT, CURRENT_SCHEMA FROM performance_schema.events_statements_history
+  UNION ALL
+  SELECT DIGEST, SQL_TEXT, CURRENT_SCHEMA FROM performance_schema.events_statements_history_long
+) h
+WHERE h.DIGEST IS NOT NULL
+  AND h.SQL_TEXT IS NOT NULL
+  AND h.SQL_TEXT NOT LIKE '/* dbxray */%'
+  AND (h.CURRENT_SCHEMA = @dbxray_db
+       OR (@dbxray_db IS NULL AND h.CURRENT_SCHEMA IS NOT NULL
+           AND h.CURRENT_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')))
+GROUP BY h.DIGEST
+LIMIT 5000
