@@ -99,8 +99,8 @@ def money_float(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             if c.get("base_type") not in ("float4", "float8"):
                 continue
             by_name = money_name(c["column"], t["name_pattern"], t["not_money_pattern"])
-            if not by_name and not (currency and not money_name("amount_" + c["column"], "amount",
-                                                                t["not_money_pattern"])):
+            if not by_name and not (currency and money_name("amount_" + c["column"], "amount",
+                                                            t["not_money_pattern"])):
                 continue  # a currency column next to it says money, unless the name says otherwise (risk_score)
             scale = int(t["scale"])
             target = qualified(*key)
