@@ -72,3 +72,10 @@ def pg_forget_seed(server: Any, db: str) -> None:
     with server.connect(db) as conn:
         dbid = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()[0]
         conn.execute("SELECT pg_stat_statements_reset(0, %s, 0)", (dbid,))
+
+
+def my_forget_seed(server: Any) -> None:
+    """Forget the seeding statements: the scenario's workload is what counts (tests run one at a time, and
+    each one's own statements come after its seed)."""
+    with server.admin() as conn, conn.cursor() as cur:
+        cur.execute("TRUNCATE TABLE performance_schema.events_statements_summary_by_digest")

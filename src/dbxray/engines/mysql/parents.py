@@ -32,7 +32,13 @@ def _lookup(query: str, snap: Any, schema: str | None) -> tuple[Any, str, str] |
     acc = next(iter(parsed.accesses.values()))
     if len(acc.eq) != 1 or not isinstance(parsed.tree, exp.Select):
         return None
-    return parsed.tree, acc.table, acc.eq[0]
+    real = columns_by_table(snap).get((acc.schema, acc.table), {})
+    tree = parsed.tree.copy()
+    for col in tree.find_all(exp.Column):  # digests may upper-case names (ID): write them as the catalog does
+        spelled = real.get(col.name.lower())
+        if spelled:
+            col.set("this", exp.to_identifier(spelled["column"]))
+    return tree, acc.table, acc.eq[0]
 
 
 def batched_in_list(tree: Any, column: str) -> str | None:
@@ -78,6 +84,8 @@ def batched_join(tree: Any, table: str, column: str, parent_query: str) -> str |
     lower = {o.lower(): o for o in outs}
     feed = next((lower[n] for n in (column.lower(), f"{singular}_{column}".lower(), f"{table}_{column}".lower())
                  if n in lower), outs[0] if len(outs) == 1 else None)
+    if feed is not None and feed.lower() == column.lower():
+        feed = column  # the same column: spelled as the catalog spells it
     if feed is None:
         return None
     cols = []

@@ -224,7 +224,8 @@ def foreign_key_type_mismatch(snap: Any, t: dict[str, Any]) -> Iterator[Finding]
     so they exist because they were created or altered with ``foreign_key_checks = 0``; a narrower integer
     fails inserts once the key grows past it, and a different character set makes joins convert one
     side, so its index cannot be used. ``VARCHAR`` lengths may differ (never reported).
-    Fix: make the referencing column's type exactly the referenced key's (a table copy).
+    Fix: make the referencing column's type exactly the referenced key's: InnoDB will not change a column
+    a foreign key uses, so the constraint is dropped and added back around the change (a table copy).
     """
     for fk in foreign_keys(snap):
         ckey, pkey = (fk["schema"], fk["table"]), (fk.get("referenced_schema"), fk.get("referenced_table"))
@@ -246,10 +247,11 @@ def foreign_key_type_mismatch(snap: Any, t: dict[str, Any]) -> Iterator[Finding]
                           "referenced_type": pcol.get("column_type"), "referenced_charset": pcol.get("charset"),
                           "why": issue[1]},
                 recommendation=f"Give {ckey[1]}.{cname} the referenced key's exact type: {issue[1]}.",
-                sql=("SET foreign_key_checks = 0;  -- this session only, for the ALTER\n"
-                     f"ALTER TABLE {mysql_ident(*ckey)} MODIFY {mysql_ident(cname)} "
-                     f"{pcol.get('column_type')}{charset}{null};  -- a table copy\n"
-                     "SET foreign_key_checks = 1;"),
+                sql=(f"ALTER TABLE {mysql_ident(*ckey)} DROP FOREIGN KEY {mysql_ident(fk.get('constraint'))}, "
+                     f"MODIFY {mysql_ident(cname)} {pcol.get('column_type')}{charset}{null};  -- a table copy\n"
+                     f"ALTER TABLE {mysql_ident(*ckey)} ADD CONSTRAINT {mysql_ident(fk.get('constraint'))} FOREIGN KEY "
+                     f"({', '.join(mysql_ident(c) for c in fk['columns'])}) REFERENCES {mysql_ident(*pkey)} "
+                     f"({', '.join(mysql_ident(c) for c in fk['referenced_columns'])});"),
             )
 
 
@@ -540,8 +542,9 @@ def _norm(text: Any) -> str:
     return s.replace("json_unquote", "").replace("json_extract", "jv").replace("json_value", "jv")
 
 
-def _served(snap: Any, j: Any) -> str | None:
-    """An indexed generated column (or MySQL 8 functional index) over the same column and path."""
+def _served(snap: Any, j: Any) -> tuple[str, str] | None:
+    """(name, "generated" | "functional"): an indexed generated column, or a MySQL 8 functional index, over
+    the same column and path."""
     if not j.path:
         return None
     want = _norm(f"jv({j.column},'{j.path}')")
@@ -550,11 +553,11 @@ def _served(snap: Any, j: Any) -> str | None:
     for g in records(snap["generated_columns"]):
         if (g["schema"], g["table"]) == (j.schema, j.table) and (g["schema"], g["table"], g["column"]) in indexed \
                 and _norm(g.get("expression")) == want:
-            return str(g["column"])
+            return str(g["column"]), "generated"
     for ix in indexes_by_table(snap).get((j.schema, j.table), ()):
         for e in ix.get("expressions") or ():
             if e and j.column.lower() in str(e).lower() and j.path.lower() in str(e).lower():
-                return ix["index"]
+                return str(ix["index"]), "functional"
     return None
 
 
@@ -585,10 +588,13 @@ def json_unindexed_filter(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         for j in wd.json:
             key = (j.schema, j.table)
             rows = float((tabs.get(key) or {}).get("rows_estimate") or 0)
-            if rows < t["min_rows"] or _served(snap, j):
+            served = _served(snap, j)
+            # MySQL's optimizer matches the expression to an indexed generated column; MariaDB's does not
+            if rows < t["min_rows"] or (served and not (mariadb and served[1] == "generated")):
                 continue
             ident = (key, j.column, j.kind, j.path)
-            e = found.setdefault(ident, {"filter": j, "rows": rows, "statements": [], "calls": 0.0, "share": 0.0})
+            e = found.setdefault(ident, {"filter": j, "rows": rows, "statements": [], "calls": 0.0, "share": 0.0,
+                                         "served": served})
             if wd.queryid not in [s["query_id"] for s in e["statements"]]:
                 e["statements"].append({"query_id": wd.queryid, "calls": int(wd.calls),
                                         "share_pct": round(wd.share_pct, 2), "query": short_query(wd.query, 300)})
@@ -598,7 +604,11 @@ def json_unindexed_filter(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         j = e["filter"]
         target = mysql_ident(*key)
         sql = None
-        if kind == "path" and path:
+        if e["served"]:
+            advice = (f"The path is already indexed through the generated column {e['served'][0]}, but MariaDB uses "
+                      f"that index only when the query names the column: filter on {e['served'][0]} instead of "
+                      f"{j.function}({column}, …).")
+        elif kind == "path" and path:
             name = re.sub(r"\W+", "_", f"{column}_{path.lstrip('$.')}").strip("_")[:60] or f"{column}_path"
             expr = f"JSON_VALUE({mysql_ident(column)}, '{path}')" if mariadb else \
                 f"JSON_UNQUOTE(JSON_EXTRACT({mysql_ident(column)}, '{path}'))"
@@ -610,8 +620,11 @@ def json_unindexed_filter(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                          "MySQL's optimizer uses it for the same expression in the WHERE clause (write it exactly "
                          "as the column's expression)."))
         elif kind == "path":
-            advice = ("The digest hides the JSON path as ?, and no statement sample holds it (turn on the "
-                      "events_statements_history consumer to keep samples): index that path through a generated "
+            advice = ("The digest hides the JSON path as ?, and no statement sample holds it (samples need the "
+                      "events_statements_current and events_statements_history consumers: UPDATE "
+                      "performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME IN "
+                      "('events_statements_current', 'events_statements_history')). Index that path through a "
+                      "generated "
                       f"column: ALTER TABLE {target} ADD COLUMN … AS (JSON_VALUE({mysql_ident(column)}, '$.the_key')) "
                       "VIRTUAL, ADD INDEX (…).")
         else:
@@ -629,6 +642,7 @@ def json_unindexed_filter(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                   f"({e['share']:.1f}% of time) without an index on the path",
             object={"schema": key[0], "table": key[1], "columns": [column], "query_id": heaviest["query_id"]},
             evidence={"filter": j.text, "kind": kind, "function": j.function, "path": path,
+                      "indexed_column_unused": e["served"][0] if e["served"] else None,
                       "path_from": "a statement sample" if path else None, "rows_estimate": int(e["rows"]),
                       "calls": int(e["calls"]), "share_pct": round(e["share"], 2), "statements": e["statements"][:5],
                       "proven": False, "proof": "not provable: MySQL and MariaDB have no hypothetical indexes"},
