@@ -270,9 +270,11 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """``AUTO_INCREMENT`` keys narrower than BIGINT on tables that grow fast enough to exhaust them.
 
     Why: at the type's limit every INSERT fails, and widening the key later copies the table and every
-    table that references it. Growth: rows inserted per second from performance_schema table I/O, over
-    the interval (with a baseline) or since the server started — at least ``min_observed_s`` of it; else
-    the table's own history (AUTO_INCREMENT / time since the table was created). Reported when the key
+    table that references it. Growth: the AUTO_INCREMENT values used between the previous run and this
+    one (with a baseline); else the table's own history (AUTO_INCREMENT / time since the table was
+    created or rebuilt); else rows inserted since the server started (performance_schema table I/O: an
+    upper bound, as rows inserted with explicit ids use no value) — each over at least
+    ``min_observed_s``. Reported when the key
     runs out within ``warn_years`` (warning) or ``info_years`` (info). Keys past ``max_used_pct`` are
     ``sequence_exhaustion``'s; with a previous run, keys running out within ``growth_days`` are the
     ``growth`` check's.
@@ -296,15 +298,21 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         used = pct(current, limit)
         if used >= t["max_used_pct"]:
             continue
-        inserts = float((io.get(key) or {}).get("inserts") or 0)
         rate, measured = None, None
-        if seconds and seconds >= t["min_observed_s"] and inserts > 0:
-            rate, measured = inserts / seconds, window_text(seconds, basis) + ", performance_schema inserts"
-        else:
-            created = (tabs.get(key) or {}).get("created_at")
-            age = _age_s(created, now)
-            if age and age >= t["min_observed_s"] and current > 0:
-                rate, measured = current / age, window_text(age, "since the table was created or last rebuilt")
+        previous = getattr(snap, "previous", None)
+        before = (tables(previous).get(key) or {}).get("auto_increment") if previous is not None else None
+        created = (tabs.get(key) or {}).get("created_at")
+        age = _age_s(created, now)
+        if before is not None and basis.startswith("interval") and seconds and seconds >= t["min_observed_s"]:
+            if float(nxt) > float(before):  # the key values handed out between the two runs
+                rate = (float(nxt) - float(before)) / seconds
+                measured = window_text(seconds, basis) + ", AUTO_INCREMENT values used"
+        elif age and age >= t["min_observed_s"] and current > 0:  # the table's own history
+            rate, measured = current / age, window_text(age, "since the table was created or last rebuilt")
+        else:  # rows inserted since the server started (explicit ids count too: an upper bound)
+            inserts = float((io.get(key) or {}).get("inserts") or 0)
+            if seconds and seconds >= t["min_observed_s"] and inserts > 0:
+                rate, measured = inserts / seconds, window_text(seconds, basis) + ", performance_schema inserts"
         if not rate:
             continue
         years = (limit - current) / rate / SECONDS_PER_YEAR
@@ -322,10 +330,10 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             check="int_key_growth",
             severity="warning" if years <= t["warn_years"] else "info",
             title=f"{key[1]}.{r['ai_column']} ({r.get('ai_column_type')}) runs out in about {years:,.1f} years at "
-                  f"{rate * 86400:,.0f} inserts a day",
+                  f"{rate * 86400:,.0f} new keys a day",
             object={"schema": key[0], "table": key[1], "columns": [r["ai_column"]]},
             evidence={"type": r.get("ai_column_type"), "limit": int(limit), "current": int(current),
-                      "used_pct": round(used, 3), "inserts_per_day": round(rate * 86400), "years_left": round(years, 2),
+                      "used_pct": round(used, 3), "per_day": round(rate * 86400), "years_left": round(years, 2),
                       "measured": measured,
                       "referenced_by": [f"{fk['table']}.{fk.get('constraint')}" for fk in referencing] or None},
             recommendation=(f"At the measured insert rate the key reaches {int(limit):,} in about {years:,.1f} years; "

@@ -291,13 +291,13 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """``smallint`` / ``integer`` surrogate keys on tables that grow fast enough to exhaust them.
 
     Why: at 2,147,483,647 (``integer``) every INSERT fails, and widening the key later rewrites the table
-    and every table that references it under ACCESS EXCLUSIVE locks. The growth is the insert rate
-    measured over the interval (with a baseline) or since the statistics reset — at least
-    ``min_observed_s`` of it, or the extrapolation is noise; the key's current value is its sequence's
-    last value (else the row count, a lower bound). Reported when the key runs out within
-    ``warn_years`` (warning) or ``info_years`` (info). Keys already past ``max_used_pct`` of their type are
-    ``sequence_exhaustion``'s; with a previous run, keys running out within ``growth_days`` are the
-    ``growth`` check's (measured between the two runs, with the date).
+    and every table that references it under ACCESS EXCLUSIVE locks. The growth is the sequence values
+    used between the previous run and this one (with a baseline), else the rows inserted since the
+    statistics reset — at least ``min_observed_s`` of either, or the extrapolation is noise; the key's
+    current value is its sequence's last value (else the row count, a lower bound). Reported when the key
+    runs out within ``warn_years`` (warning) or ``info_years`` (info). Keys already past ``max_used_pct``
+    of their type are ``sequence_exhaustion``'s; with a previous run, keys running out within
+    ``growth_days`` are the ``growth`` check's (measured between the two runs, with the date).
     Fix: ``bigint`` for the key, its sequence and every referencing column, well before the date.
     """
     tabs, seconds, basis = _tables_window(snap)
@@ -310,8 +310,6 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         col = pk[0]
         counters = tabs.get(key) or {}
         inserts = float(counters.get("n_tup_ins") or 0)
-        if inserts <= 0:
-            continue
         limit = INT_LIMITS[col["base_type"]]
         seq = _sequence_for(snap, key, col["column"])
         if seq and seq.get("last_value") is not None:
@@ -322,7 +320,15 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         used = pct(current, limit)
         if used >= t["max_used_pct"]:
             continue
-        rate = inserts / seconds
+        # with the previous run, the key values the sequence actually handed out; else rows inserted
+        before = _sequence_for(snap.previous, key, col["column"]) if seq and getattr(snap, "previous", None) else None
+        if before and before.get("last_value") is not None and basis.startswith("interval"):
+            consumed, growth_from = float(seq["last_value"]) - float(before["last_value"]), "sequence values used"
+        else:
+            consumed, growth_from = inserts, "rows inserted"
+        if consumed <= 0:
+            continue
+        rate = consumed / seconds
         years = (limit - current) / rate / SECONDS_PER_YEAR
         if years > t["info_years"] or (getattr(snap, "previous", None) is not None
                                          and years * 365.25 <= t["growth_days"]):
@@ -343,11 +349,12 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             check="int_key_growth",
             severity=severity,
             title=f"{key[1]}.{col['column']} ({col['type']}) runs out in about {years:,.1f} years at "
-                  f"{rate * 86400:,.0f} inserts a day",
+                  f"{rate * 86400:,.0f} new keys a day",
             object={"schema": key[0], "table": key[1], "columns": [col["column"]]},
             evidence={"type": col["type"], "limit": limit, "current": int(current), "current_from": source,
-                      "used_pct": round(used, 3), "inserts": int(inserts), "inserts_per_day": round(rate * 86400),
-                      "years_left": round(years, 2), "measured": window_text(seconds, basis),
+                      "used_pct": round(used, 3), "growth": int(consumed), "growth_from": growth_from,
+                      "per_day": round(rate * 86400), "years_left": round(years, 2),
+                      "measured": window_text(seconds, basis),
                       "referenced_by": [f"{fk['schema']}.{fk['table']}.{fk['name']}" for fk in referencing] or None},
             recommendation=(f"At the measured insert rate the {col['type']} key reaches {limit:,} in about "
                             f"{years:,.1f} years; widen it to bigint (and the referencing columns) while the table "
@@ -795,15 +802,18 @@ def _index_mentions(ix: Any, column: str) -> bool:
     return any(word.search(str(part or "")) for part in (ix.get("expressions"), ix.get("predicate")))
 
 
-@check("hot_update_blocked", "schema_design", engines=ENGINES, min_updates=1000, max_hot_pct=50.0, max_statements=200)
+@check("hot_update_blocked", "schema_design", engines=ENGINES, min_updates=1000, max_hot_pct=50.0,
+       max_scans_per_update=0.1, max_statements=200)
 def hot_update_blocked(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """Tables whose updates are rarely HOT (``max_hot_pct`` or less of ``min_updates`` or more), and why.
 
     Why: a HOT (heap-only tuple) update writes the new row version on the same page and touches no
     index; it needs free space on the page and no indexed column changed. When an index covers a column
-    the workload's UPDATEs set (from the statements' parse trees), every update writes every index
-    (warning, naming the indexes); when none does, the pages are simply full (info: a lower fillfactor
-    leaves room). Summarizing BRIN indexes do not block HOT from PostgreSQL 16.
+    the workload's UPDATEs set (from the statements' parse trees), every update writes every index:
+    a warning when such an index is read less than ``max_scans_per_update`` times per update in the
+    window (the writes cost more than the reads gain), info when every one is well used (the price of
+    an index the reads need). When no index covers the updated columns, the pages are simply full
+    (info: a lower fillfactor leaves room). Summarizing BRIN indexes do not block HOT from PostgreSQL 16.
     Fix: drop or redefine the index on the updated column when it is rarely used (or accept the cost);
     ``ALTER TABLE … SET (fillfactor = 90)`` for full pages (new pages only, until the table is rewritten).
     """
@@ -829,24 +839,31 @@ def hot_update_blocked(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                     "fillfactor": fillfactor, "measured": window_text(seconds, basis)}
         target = qualified(*key)
         if blocking:
+            idx_window = _index_window(snap)
+            scans = {ix["index"]: int((idx_window.get((key[0], key[1], ix["index"])) or ix).get("idx_scan") or 0)
+                     for ix, _ in blocking}
             evidence["blocking_indexes"] = {ix["index"]: cols for ix, cols in blocking}
-            evidence["blocking_index_scans"] = {ix["index"]: ix.get("idx_scan") for ix, _ in blocking}
-            droppable = [ix for ix, _ in blocking if not ix.get("constraint_name") and not ix.get("is_primary")]
+            evidence["blocking_index_scans"] = scans
+            droppable = [ix for ix, _ in blocking if not ix.get("constraint_name") and not ix.get("is_primary")
+                         and scans[ix["index"]] < t["max_scans_per_update"] * upd]
             sql = "\n".join(f"-- if the workload can do without it:\nDROP INDEX CONCURRENTLY "
                             f"{qualified(ix['schema'], ix['index'])};  -- undo: {ix.get('definition')}"
                             for ix in droppable) or None
             names = ", ".join(f"{ix['index']} ({', '.join(cols)})" for ix, cols in blocking)
             yield Finding(
                 check="hot_update_blocked",
-                severity="warning",
+                severity="warning" if droppable else "info",
                 title=f"{key[1]}: {hot:.0f}% of {int(upd):,} updates are HOT; indexes on updated columns block the "
                       "rest",
                 object={"schema": key[0], "table": key[1], "columns": sorted({c for _, cs in blocking for c in cs})},
                 evidence=evidence,
                 recommendation=(f"The UPDATEs set columns that {names} index, so every update writes a new entry in "
-                                f"every index of {key[1]} instead of staying on the page. Drop or redefine those "
-                                "indexes if they are rarely used (their scans are in the evidence); otherwise the "
-                                "cost is the price of the index."),
+                                f"every index of {key[1]} instead of staying on the page. "
+                                + (f"{', '.join(ix['index'] for ix in droppable)} "
+                                   "is rarely read for what it costs on every update: drop it, or redefine it "
+                                   "without the updated column." if droppable else
+                                   "They are read often, so this is the price of indexes the reads need; a partial "
+                                   "index (only the rows the reads look for) would be written less often.")),
                 sql=sql,
             )
         elif fillfactor >= 100 and updated:
