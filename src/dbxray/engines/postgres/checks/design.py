@@ -288,16 +288,17 @@ def _sequence_for(snap: Any, key: tuple[str, str], column: str) -> dict[str, Any
 @check("int_key_growth", "schema_design", engines=ENGINES, warn_years=2.0, info_years=5.0, min_observed_s=3600.0,
        max_used_pct=50.0, growth_days=90.0)
 def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
-    """``smallint`` / ``integer`` surrogate keys on tables that grow fast enough to exhaust them.
+    """``smallint`` / ``integer`` surrogate keys (fed by a sequence or identity) on tables that grow fast
+    enough to exhaust them.
 
     Why: at 2,147,483,647 (``integer``) every INSERT fails, and widening the key later rewrites the table
     and every table that references it under ACCESS EXCLUSIVE locks. The growth is the sequence values
     used between the previous run and this one (with a baseline), else the rows inserted since the
     statistics reset — at least ``min_observed_s`` of either, or the extrapolation is noise; the key's
-    current value is its sequence's last value (else the row count, a lower bound). Reported when the key
-    runs out within ``warn_years`` (warning) or ``info_years`` (info). Keys already past ``max_used_pct``
-    of their type are ``sequence_exhaustion``'s; with a previous run, keys running out within
-    ``growth_days`` are the ``growth`` check's (measured between the two runs, with the date).
+    current value is its sequence's last value. Reported when the key runs out within ``warn_years``
+    (warning) or ``info_years`` (info). Keys already past ``max_used_pct`` of their type are
+    ``sequence_exhaustion``'s; with a previous run, keys running out within ``growth_days`` are the
+    ``growth`` check's (measured between the two runs, with the date).
     Fix: ``bigint`` for the key, its sequence and every referencing column, well before the date.
     """
     tabs, seconds, basis = _tables_window(snap)
@@ -312,11 +313,9 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         inserts = float(counters.get("n_tup_ins") or 0)
         limit = INT_LIMITS[col["base_type"]]
         seq = _sequence_for(snap, key, col["column"])
-        if seq and seq.get("last_value") is not None:
-            current, source = float(seq["last_value"]), f"sequence {seq['sequence']}"
-        else:
-            live = table_rows(snap).get(key, {}).get("n_live_tup") or 0
-            current, source = float(live), "row count (a lower bound: no sequence feeds it)"
+        if not seq or seq.get("last_value") is None:
+            continue  # not a surrogate key (no sequence or identity feeds it): its growth is not the rows'
+        current, source = float(seq["last_value"]), f"sequence {seq['sequence']}"
         used = pct(current, limit)
         if used >= t["max_used_pct"]:
             continue
