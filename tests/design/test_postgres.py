@@ -248,6 +248,10 @@ def test_json_filter_without_a_fitting_index_proven_with_hypopg(pg_db):
         assert path.evidence["key"] == "status" and path.evidence["key_from"] == "a session's sample"
         assert path.sql == "CREATE INDEX CONCURRENTLY ON public.docs ((attrs ->> 'status'));"
         assert path.evidence["proven"] is True and path.evidence["cost_after"][0] < path.evidence["cost_before"][0]
+        # the proven index is the cause of its statement's bottleneck
+        chains = [b for b in rep.to_dict()["diagnosis"]["bottlenecks"] if path.id in b["finding_ids"]]
+        assert chains and chains[0]["kind"] == "statement" and chains[0]["confidence"] == "proven"
+        assert chains[0]["fix"]["sql"] == path.sql
         gin = hits["containment"]
         assert gin.sql == "CREATE INDEX CONCURRENTLY ON public.docs USING gin (attrs jsonb_path_ops);"
         assert gin.evidence["proven"] is False and "GIN" in gin.evidence["proof"]
@@ -380,9 +384,12 @@ def test_deadlocks_per_hour(pg_db):
         _deadlock(pg.dsn(name))
     with pg.connect(name) as conn:
         pg_flush(conn)
-    hits = findings(report(pg.dsn(name), deadlock_rate={"min_observed_s": 0.0}), "deadlock_rate")
+    rep = report(pg.dsn(name), deadlock_rate={"min_observed_s": 0.0})
+    hits = findings(rep, "deadlock_rate")
     assert len(hits) == 1 and hits[0].severity == "warning" and hits[0].evidence["deadlocks"] == 2
     assert hits[0].evidence["per_hour"] > 1
+    chains = [b for b in rep.to_dict()["diagnosis"]["bottlenecks"] if hits[0].id in b["finding_ids"]]
+    assert chains and chains[0]["kind"] == "locking"
     # a window too short to call two deadlocks a rate: info
     short = findings(report(pg.dsn(name), deadlock_rate={"min_observed_s": 1e9}), "deadlock_rate")
     assert len(short) == 1 and short[0].severity == "info"
