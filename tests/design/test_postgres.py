@@ -500,3 +500,42 @@ def test_cache_hit_ratio_with_the_working_set(small_buffers_pg):
         pg_run(conn, "SELECT v FROM small WHERE id = %s", (5,), times=3000)
         pg_flush(conn)
     assert not findings(report(pg.dsn(name), cache_hit_ratio={"min_blocks": 1000}), "cache_hit_ratio")
+
+
+# -- the N+1 loop's parent and its batched forms (helpers for the n_plus_one check) ---------------------------
+
+def test_n_plus_one_parent_and_batched_forms(pg_db):
+    from dbxray.engines.postgres.checks.helpers import records
+    from dbxray.engines.postgres.parents import n_plus_one_extras
+    from dbxray.report import summary as summ
+
+    pg, name = pg_db
+    pg.run(name, STATS + """
+        CREATE TABLE products (id int PRIMARY KEY, category text, name text, price numeric(10, 2));
+        CREATE INDEX products_category ON products (category);
+        INSERT INTO products SELECT g, 'cat' || g % 8, 'p' || g, g FROM generate_series(1, 2000) g;
+    """)
+    pg_forget_seed(pg, name)
+    with pg.connect(name) as conn:
+        for page in range(60):
+            ids = conn.execute("SELECT id FROM products WHERE category = %s ORDER BY id LIMIT 20",
+                               (f"cat{page % 8}",)).fetchall()
+            for (pid,) in ids:
+                conn.execute("SELECT id, name, price FROM products WHERE id = %s", (pid,)).fetchall()
+    rows = list(records(summ.statements(collect_snapshot(pg.dsn(name))["statements"])))
+    child = next(r for r in rows if r["query"] == "SELECT id, name, price FROM products WHERE id = $1")
+    parent = next(r for r in rows if "category = $1" in r["query"])
+    extras = n_plus_one_extras(rows, child, "products", ["id"])
+    assert extras["parent_query_id"] == str(parent["queryid"]) and extras["loop_size"] == 20
+    assert extras["batched_query"] == "SELECT id, name, price FROM products WHERE id = ANY($1)"
+    assert extras["batched_join"] == (
+        "SELECT products.id, products.name, products.price FROM (SELECT id FROM products WHERE category = $1 "
+        "ORDER BY id LIMIT $2) AS parent JOIN products ON products.id = parent.id")
+    with pg.connect(name) as conn:  # the batched forms run, and return what the loop fetched
+        one = conn.execute(extras["batched_query"].replace("$1", "%s"), ([1, 2, 3],)).fetchall()
+        assert len(one) == 3
+        joined = conn.execute(extras["batched_join"].replace("$1", "%s").replace("$2", "%s"), ("cat1", 20)).fetchall()
+        assert len(joined) == 20
+    # near miss: the listing itself has no parent
+    assert "parent_query_id" not in n_plus_one_extras(rows, parent, "products", ["category"])
+

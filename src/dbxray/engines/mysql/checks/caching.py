@@ -17,7 +17,7 @@ from dbxray.engines.mysql.checks import ENGINES
 from dbxray.engines.mysql.checks.design import _table_io
 from dbxray.engines.mysql.checks.helpers import records, setting_num, tables
 from dbxray.engines.mysql.checks.transactions_pattern import status_window
-from dbxray.engines.mysql.design.workload import workload
+from dbxray.engines.mysql.design.workload import top
 from dbxray.findings import Finding
 
 
@@ -38,7 +38,7 @@ def cache_candidate(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: an application cache; for an aggregate, a summary table refreshed by an event.
     """
     io, seconds, basis = _table_io(snap)
-    for wd in workload(snap, int(t["max_statements"])):
+    for wd in top(snap, t["max_statements"]):
         if wd.kind != "select" or not wd.tables or wd.calls < t["min_calls"]:
             continue
         if wd.rows_per_call > t["max_rows_per_call"] or wd.share_pct < t["min_share_pct"] or volatile(wd.query):

@@ -35,7 +35,7 @@ from dbxray.engines.mysql.checks.helpers import (
     tables,
     uptime_s,
 )
-from dbxray.engines.mysql.design.workload import fill_json_paths, workload
+from dbxray.engines.mysql.design.workload import fill_json_paths, top
 from dbxray.engines.mysql.quoting import mysql_ident
 from dbxray.findings import Finding
 from dbxray.report.interval_frames import window
@@ -165,7 +165,7 @@ def missing_foreign_key(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             fk.get("referenced_table"), tuple(fk["referenced_columns"])) for fk in foreign_keys(snap)}
     tabs = tables(snap)
     found: dict[tuple, dict[str, Any]] = {}
-    for wd in workload(snap, int(t["max_statements"])):
+    for wd in top(snap, t["max_statements"]):
         for a, b in wd.pairs:
             for child, parent in ((a, b), (b, a)):
                 if child[:2] == parent[:2] or _pk(snap, parent[:2]) != [parent[2]] or \
@@ -457,7 +457,7 @@ def wide_row_reads(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     carry the primary key), or a vertical split of the wide, rarely read columns.
     """
     tabs = tables(snap)
-    for wd in workload(snap, int(t["max_statements"])):
+    for wd in top(snap, t["max_statements"]):
         if wd.kind != "select" or wd.share_pct < t["min_share_pct"] or not wd.calls:
             continue
         examined = wd.rows_examined / wd.calls
@@ -511,7 +511,7 @@ def select_star_wide(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: name the columns the caller uses, leaving the large ones out (``evidence.large_columns``).
     """
     tabs = tables(snap)
-    for wd in workload(snap, int(t["max_statements"])):
+    for wd in top(snap, t["max_statements"]):
         if wd.kind != "select" or wd.share_pct < t["min_share_pct"] or not wd.star:
             continue
         for key in sorted(wd.star):
@@ -589,7 +589,7 @@ def json_unindexed_filter(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     tabs = tables(snap)
     mariadb = snap.meta.get("flavor") == "mariadb"
     found: dict[tuple, dict[str, Any]] = {}
-    for wd in workload(snap, int(t["max_statements"])):
+    for wd in top(snap, t["max_statements"]):
         if not wd.json or (wd.share_pct < t["min_share_pct"] and wd.calls < t["min_calls"]):
             continue
         fill_json_paths(snap, wd)

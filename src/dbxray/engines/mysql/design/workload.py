@@ -352,4 +352,11 @@ def fill_json_paths(snap: Any, wd: WorkDigest) -> None:
             pool.remove(hit)
 
 
-__all__ = ["JsonFilter", "WorkDigest", "analyze", "fill_json_paths", "samples", "workload"]
+
+def top(snap: Any, n: Any) -> list:
+    """The ``n`` heaviest statements, parsed once per snapshot whatever ``n`` each check asks for."""
+    n = int(n)
+    return workload(snap, max(200, n))[:n]
+
+
+__all__ = ["JsonFilter", "WorkDigest", "analyze", "fill_json_paths", "samples", "top", "workload"]

@@ -17,7 +17,7 @@ from dbxray.engines.postgres.checks import ENGINES
 from dbxray.engines.postgres.checks.design import _tables_window
 from dbxray.engines.postgres.checks.helpers import human_bytes, setting_bytes, short_query
 from dbxray.engines.postgres.checks.transactions_pattern import xact_window
-from dbxray.engines.postgres.design.workload import workload
+from dbxray.engines.postgres.design.workload import top
 from dbxray.engines.postgres.quoting import pg_ident
 from dbxray.findings import Finding
 
@@ -58,7 +58,7 @@ def cache_candidate(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     schedule (``sql``).
     """
     tabs, seconds, basis = _tables_window(snap)
-    for ws in workload(snap, int(t["max_statements"])):
+    for ws in top(snap, t["max_statements"]):
         if ws.kind != "SelectStmt" or ws.parsed is None or not ws.parsed.accesses:
             continue
         if ws.calls < t["min_calls"] or ws.rows_per_call > t["max_rows_per_call"] or ws.share_pct < t["min_share_pct"]:

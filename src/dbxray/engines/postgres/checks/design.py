@@ -35,7 +35,7 @@ from dbxray.engines.postgres.checks.helpers import (
     stats_age,
     table_rows,
 )
-from dbxray.engines.postgres.design.workload import columns_by_table, fill_json_keys, primary_key, workload
+from dbxray.engines.postgres.design.workload import columns_by_table, fill_json_keys, primary_key, top
 from dbxray.engines.postgres.quoting import pg_ident, pg_literal
 from dbxray.findings import Finding
 from dbxray.report.interval_frames import window
@@ -184,7 +184,7 @@ def missing_foreign_key(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """
     fks = _fk_index(snap)
     found: dict[tuple, dict[str, Any]] = {}
-    for ws in workload(snap, int(t["max_statements"])):
+    for ws in top(snap, t["max_statements"]):
         for a, b in ws.pairs:
             for child, parent in ((a, b), (b, a)):
                 if child[:2] == parent[:2]:
@@ -478,7 +478,7 @@ def wide_row_reads(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     vertical split: the wide, rarely read columns move to a 1:1 side table.
     """
     storage = _storage(snap)
-    for ws in workload(snap, int(t["max_statements"])):
+    for ws in top(snap, t["max_statements"]):
         if ws.kind != "SelectStmt" or ws.parsed is None or ws.share_pct < t["min_share_pct"]:
             continue
         blocks = _statement_blocks(snap, ws.queryid)
@@ -545,7 +545,7 @@ def select_star_wide(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: name the columns the caller uses, leaving the large ones out (``evidence.large_columns``).
     """
     storage = _storage(snap)
-    for ws in workload(snap, int(t["max_statements"])):
+    for ws in top(snap, t["max_statements"]):
         if ws.kind != "SelectStmt" or ws.parsed is None or ws.share_pct < t["min_share_pct"]:
             continue
         for acc in ws.parsed.accesses:
@@ -650,7 +650,7 @@ def json_unindexed_filter(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     rows = table_rows(snap)
     by_table = pg_indexes_by_table(snap)
     found: dict[tuple, dict[str, Any]] = {}
-    for ws in workload(snap, int(t["max_statements"])):
+    for ws in top(snap, t["max_statements"]):
         if not ws.json or (ws.share_pct < t["min_share_pct"] and ws.calls < t["min_calls"]):
             continue
         fill_json_keys(snap, ws)
@@ -785,7 +785,7 @@ def over_indexing(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 
 def _updated_columns(snap: Any, key: tuple[str, str], max_statements: int) -> dict[str, float]:
     cols: dict[str, float] = defaultdict(float)
-    for ws in workload(snap, max_statements):
+    for ws in top(snap, max_statements):
         if ws.parsed is not None and ws.kind == "UpdateStmt" and ws.parsed.target == key:
             for c in ws.parsed.updated:
                 cols[c] += ws.calls

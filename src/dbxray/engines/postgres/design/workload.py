@@ -305,5 +305,22 @@ def fill_json_keys(snap: Any, ws: WorkStatement) -> None:
             pool.remove(hit)
 
 
-__all__ = ["JsonFilter", "WorkStatement", "column_info", "columns_by_table", "fill_json_keys", "primary_key",
-           "resolver", "samples", "workload"]
+
+def top(snap: Any, n: Any) -> list:
+    """The ``n`` heaviest statements, parsed once per snapshot whatever ``n`` each check asks for."""
+    n = int(n)
+    return workload(snap, max(200, n))[:n]
+
+
+__all__ = [
+    "JsonFilter",
+    "WorkStatement",
+    "column_info",
+    "columns_by_table",
+    "fill_json_keys",
+    "primary_key",
+    "resolver",
+    "samples",
+    "top",
+    "workload",
+]
