@@ -220,6 +220,8 @@ def test_json_filter_without_an_index_on_the_path(my_db):
         for _ in range(60):  # performance_schema keeps each connection's last ten statements
             my_run(app, "SELECT id FROM docs WHERE JSON_VALUE(attrs, '$.color') = %s", ("c7",))
             my_run(app, "SELECT id FROM items WHERE color = %s", ("c7",))  # the indexed column: near miss
+        samples = str(collect_snapshot(my.dsn(db))["statement_samples"].to_dict())
+        assert "'$.color'" in samples and "c7" not in samples  # paths, never values
         hits = findings(report(my.dsn(db)), "json_unindexed_filter")
         assert [f.object["table"] for f in hits] == ["docs"]
         f = hits[0]

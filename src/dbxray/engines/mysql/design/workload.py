@@ -29,6 +29,8 @@ class JsonFilter:
     path: str | None = None  # '$.color' when the text holds it
     compare: str | None = None
     text: str = ""
+    slot: int | None = None  # which of the statement's JSON path arguments (in text order) is this one's
+    path_node: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ident(self) -> tuple:
@@ -55,6 +57,7 @@ class WorkDigest:
     filters: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     group_or_agg: bool = False
     params: bool = False
+    slots: int = 0  # JSON path arguments in the statement, in text order
     error: str | None = None
 
     @property
@@ -89,6 +92,12 @@ def analyze(text: str, columns: dict, default_schema: str, digest: bool = True) 
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     for scope in _scopes(tree):
         _scope(scope, columns, default_schema, ctes, out)
+    slots = {id(n): i for i, n in enumerate(_path_slots(tree))}
+    out.slots = len(slots)
+    for j in out.json:
+        if j.path_node is not None:
+            j.slot = slots.get(id(j.path_node))
+            j.path_node = None
     if isinstance(tree, exp.Insert) and isinstance(tree.this, exp.Schema | exp.Table):
         table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         key = _key(columns, table, default_schema)
@@ -230,26 +239,50 @@ def _path_text(node: Any) -> str | None:
     return None
 
 
-def _json_access(node: Any) -> tuple[Any, str, str | None] | None:
-    """(column node, function, path) when ``node`` reads a value at a path of a JSON column."""
+def _json_access(node: Any) -> tuple[Any, str, str | None, Any] | None:
+    """(column node, function, path, path node) when ``node`` reads a value at a path of a JSON column."""
     from sqlglot import exp
 
     while isinstance(node, exp.Cast | exp.Paren):
         node = node.this
     if isinstance(node, exp.Anonymous) and str(node.this).upper() == "JSON_UNQUOTE" and node.expressions:
         inner = _json_access(node.expressions[0])
-        return (inner[0], "JSON_UNQUOTE(JSON_EXTRACT)", inner[2]) if inner else None
+        return (inner[0], "JSON_UNQUOTE(JSON_EXTRACT)", inner[2], inner[3]) if inner else None
     if isinstance(node, exp.JSONValue) and isinstance(node.this, exp.Column):
-        return node.this, "JSON_VALUE", _path_text(node.args.get("path"))
+        return node.this, "JSON_VALUE", _path_text(node.args.get("path")), node.args.get("path")
     if isinstance(node, exp.JSONExtractScalar) and isinstance(node.this, exp.Column):
-        return node.this, "->>", _path_text(node.expression)
+        return node.this, "->>", _path_text(node.expression), node.expression
     if isinstance(node, exp.JSONExtract) and isinstance(node.this, exp.Column):
-        return node.this, "JSON_EXTRACT", _path_text(node.expression)
+        return node.this, "JSON_EXTRACT", _path_text(node.expression), node.expression
     if isinstance(node, exp.Anonymous) and str(node.this).upper() in ("JSON_EXTRACT", "JSON_VALUE", "JSON_QUERY") \
             and node.expressions and isinstance(node.expressions[0], exp.Column):
-        path = _path_text(node.expressions[1]) if len(node.expressions) > 1 else None
-        return node.expressions[0], str(node.this).upper(), path
+        arg = node.expressions[1] if len(node.expressions) > 1 else None
+        return node.expressions[0], str(node.this).upper(), _path_text(arg), arg
     return None
+
+
+# path arguments of the JSON functions: (first argument, step) — JSON_SET(doc, path, value, path, value…)
+_PATH_ARGS = {"JSON_EXTRACT": (1, 1), "JSON_QUERY": (1, 1), "JSON_VALUE": (1, 1), "JSON_EXISTS": (1, 1),
+              "JSON_CONTAINS": (2, 1), "JSON_CONTAINS_PATH": (2, 1), "JSON_REMOVE": (1, 1), "JSON_KEYS": (1, 1),
+              "JSON_LENGTH": (1, 1), "JSON_SEARCH": (4, 1), "JSON_SET": (1, 2), "JSON_INSERT": (1, 2),
+              "JSON_REPLACE": (1, 2), "JSON_ARRAY_APPEND": (1, 2), "JSON_ARRAY_INSERT": (1, 2)}
+
+
+def _path_slots(tree: Any) -> list[Any]:
+    """Every JSON path argument of the statement, in text order: the n-th is the n-th '$…' literal of a
+    sample of the same statement."""
+    from sqlglot import exp
+
+    out = []
+    for node in tree.walk(bfs=False):
+        if isinstance(node, exp.JSONValue) and node.args.get("path") is not None:
+            out.append(node.args["path"])
+        elif isinstance(node, exp.JSONExtract | exp.JSONExtractScalar) and node.expression is not None:
+            out.append(node.expression)
+        elif isinstance(node, exp.Anonymous) and str(node.this).upper() in _PATH_ARGS:
+            start, step = _PATH_ARGS[str(node.this).upper()]
+            out.extend(node.expressions[start::step])
+    return out
 
 
 def _json(cond: Any, resolve, out: WorkDigest) -> None:
@@ -264,7 +297,7 @@ def _json(cond: Any, resolve, out: WorkDigest) -> None:
                     hit = resolve(acc[0])
                     if hit:
                         out.json.append(JsonFilter(hit[0], hit[1], hit[2], "path", acc[1], acc[2], op,
-                                                   cond.sql(dialect="mysql")))
+                                                   cond.sql(dialect="mysql"), path_node=acc[3]))
                     return
             break
     if isinstance(cond, exp.In):
@@ -273,7 +306,7 @@ def _json(cond: Any, resolve, out: WorkDigest) -> None:
             hit = resolve(acc[0])
             if hit:
                 out.json.append(JsonFilter(hit[0], hit[1], hit[2], "path", acc[1], acc[2], "IN",
-                                           cond.sql(dialect="mysql")))
+                                           cond.sql(dialect="mysql"), path_node=acc[3]))
         return
     _json_predicate(cond, resolve, out)
 
@@ -290,17 +323,20 @@ def _json_predicate(cond: Any, resolve, out: WorkDigest) -> None:
     if args and isinstance(args[0], exp.Column):
         hit = resolve(args[0])
         if hit:
-            path = _path_text(args[2]) if func == "JSON_CONTAINS" and len(args) > 2 else None
-            out.json.append(JsonFilter(hit[0], hit[1], hit[2], "contains", func, path, None,
-                                       cond.sql(dialect="mysql")))
+            node = args[2] if func == "JSON_CONTAINS" and len(args) > 2 else None
+            out.json.append(JsonFilter(hit[0], hit[1], hit[2], "contains", func, _path_text(node), None,
+                                       cond.sql(dialect="mysql"), path_node=node))
 
 
 # -- the workload of a snapshot ---------------------------------------------------------------------------
 
-def samples(snap: Any) -> dict[str, str]:
+def samples(snap: Any) -> dict[str, list[str]]:
+    """digest -> the JSON path literals of a recent run of it, in text order (``statement_samples``)."""
+    import re
+
     frame = snap["statement_samples"]
-    return memo(frame, "mysql_design_samples", lambda: {str(r["queryid"]): str(r["sample"]) for r in records(frame)
-                                                        if r.get("sample")})
+    return memo(frame, "mysql_design_samples", lambda: {
+        str(r["queryid"]): re.findall(r"'(\$[^']*)'", str(r.get("json_paths") or "")) for r in records(frame)})
 
 
 def workload(snap: Any, max_statements: int = 200) -> list[WorkDigest]:
@@ -334,24 +370,14 @@ def workload(snap: Any, max_statements: int = 200) -> list[WorkDigest]:
 
 
 def fill_json_paths(snap: Any, wd: WorkDigest) -> None:
-    """JSON filters whose path the digest hid as ``?``: take it from a sample of the same digest."""
-    from dbxray.engines.mysql.advisor.catalog import columns_by_table
-
-    missing = [j for j in wd.json if j.path is None and (j.kind == "path" or j.function == "JSON_CONTAINS")]
-    text = samples(snap).get(wd.queryid) if missing else None
-    if not text:
+    """JSON filters whose path the digest hid as ``?``: the n-th path literal of a sample of the same
+    digest fills the n-th path argument (only when the sample has exactly as many)."""
+    missing = [j for j in wd.json if j.path is None and j.slot is not None]
+    paths = samples(snap).get(wd.queryid) if missing else None
+    if not paths or len(paths) != wd.slots:
         return
-    parsed = analyze(text, columns_by_table(snap), wd.schema or snap.database or "", digest=False)
-    if parsed is None:
-        return
-    pool = [j for j in parsed.json if j.path is not None]
     for j in missing:
-        hit = next((s for s in pool if s.ident == j.ident), None)
-        if hit is not None:
-            j.path = hit.path
-            pool.remove(hit)
-
-
+        j.path = paths[j.slot]
 
 def top(snap: Any, n: Any) -> list:
     """The ``n`` heaviest statements, parsed once per snapshot whatever ``n`` each check asks for."""

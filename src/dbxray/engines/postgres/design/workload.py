@@ -225,11 +225,25 @@ def resolver(snap: Any) -> Any:
     return resolve
 
 
-def samples(snap: Any) -> dict[str, str]:
-    """query id -> the text a session last ran with its literals (``statement_samples``, PostgreSQL 14+)."""
+def samples(snap: Any) -> dict[str, list[str]]:
+    """query id -> the JSON keys after each path operator of a session's last run of it, in text order: the
+    quoted key, or ``$n`` when the application binds the key too (``statement_samples``, PostgreSQL 14+)."""
+    from dbxray.checks.helpers import as_list
+
     frame = snap["statement_samples"]
-    return memo(frame, "design_samples", lambda: {str(r["queryid"]): str(r["sample"]) for r in records(frame)
-                                                  if r.get("sample")})
+    return memo(frame, "design_samples", lambda: {str(r["queryid"]): [str(k) for k in as_list(r.get("json_keys"))]
+                                                  for r in records(frame)})
+
+
+def _path_arrows(node: Any) -> list[Any]:
+    """The right-hand sides of the path operators (->>, ->, #>>, #>) of a statement, in text order."""
+    from pglast import ast
+
+    from dbxray.engines.postgres.guard import walk_ast
+
+    arrows = [n for n in walk_ast(node) if isinstance(n, ast.A_Expr) and n.name
+              and getattr(n.name[-1], "sval", None) in PATH_OPERATORS]
+    return [n.rexpr for n in sorted(arrows, key=lambda n: n.location if n.location is not None else -1)]
 
 
 def parse_one(text: str, resolve: Any) -> tuple[Any, _DesignAnalyzer | None, str | None]:
@@ -286,25 +300,28 @@ def workload(snap: Any, max_statements: int = 200) -> list[WorkStatement]:
 
 
 def fill_json_keys(snap: Any, ws: WorkStatement) -> None:
-    """Path filters whose key is a ``$n`` in the normalized text: take the key from a session's sample of
-    the same query id, when one is there."""
-    missing = [j for j in ws.json if j.kind == "path" and j.key is None]
-    if not missing:
+    """Path filters whose key is a ``$n`` in the normalized text: the n-th key a session's run of the same
+    query id had after a path operator fills the n-th path operator (only when both have as many)."""
+    from dbxray.engines.postgres.advisor.parse import parse
+
+    missing = [j for j in ws.json if j.kind == "path" and j.key is None and j.key_param is not None]
+    keys = samples(snap).get(ws.queryid) if missing else None
+    if not keys:
         return
-    text = samples(snap).get(ws.queryid)
-    if not text:
+    try:
+        arrows = _path_arrows(parse(ws.query))
+    except ValueError:
         return
-    _node, az, _err = parse_one(text, resolver(snap))
-    if az is None:
+    if len(arrows) != len(keys):
         return
-    pool = [j for j in az.json if j.kind == "path" and j.key is not None]
+    known: dict[int, str] = {}
+    for rhs, key in zip(arrows, keys):
+        number = _param_of(rhs)
+        if number is not None and key.startswith("'") and key.endswith("'") and len(key) >= 2:
+            known[number] = key[1:-1].replace("''", "'")
     for j in missing:
-        hit = next((s for s in pool if s.ident == j.ident), None)
-        if hit is not None:
-            j.key = hit.key
-            pool.remove(hit)
-
-
+        if j.key_param in known:
+            j.key = known[j.key_param]
 
 def top(snap: Any, n: Any) -> list:
     """The ``n`` heaviest statements, parsed once per snapshot whatever ``n`` each check asks for."""
