@@ -297,6 +297,9 @@ def test_n_plus_one_parent_and_batched_forms(my_db):
     assert "JOIN `products` ON `products`.`id` = parent.`id`" in extras["batched_join"]
     # near miss: the parent itself has no parent
     assert "parent_query_id" not in n_plus_one_extras(rows, parent, snap)
+    # wired into the n_plus_one check: the finding shows the batched statement
+    f = findings(report(my.dsn(db)), "n_plus_one")[0]
+    assert f.evidence["batched_query"].endswith("IN (?, ?, …)") and "batched_join" in f.evidence
 
 
 # -- transactions ------------------------------------------------------------------------------------------

@@ -540,4 +540,7 @@ def test_n_plus_one_parent_and_batched_forms(pg_db):
         assert len(joined) == 20
     # near miss: the listing itself has no parent
     assert "parent_query_id" not in n_plus_one_extras(rows, parent, "products", ["category"])
+    # wired into the n_plus_one check: the finding shows the batched statement
+    f = findings(report(pg.dsn(name)), "n_plus_one")[0]
+    assert f.evidence["batched_query"] == extras["batched_query"] and "Batched:" in f.recommendation
 

@@ -52,4 +52,24 @@ def parent_evidence(parent: tuple[dict[str, Any], float] | None, child_calls: fl
             "parent_query": short_query(p.get("query"), 200)}
 
 
-__all__ = ["likely_parent", "parent_evidence"]
+def batched_evidence(snap: Any, rows: list[dict[str, Any]], row: dict[str, Any], table: str,
+                     columns: Any) -> dict[str, Any]:
+    """The evidence an ``n_plus_one`` finding gains, whatever the engine: the parent (``parent_query_id``,
+    ``parent_calls``, ``loop_size``, …) and the lookup's batched forms (``batched_query``: the keys as one
+    array / IN list; ``batched_join``: the parent joined to the table). Never raises: an engine without
+    the helpers, or a statement they cannot rewrite, adds nothing."""
+    try:
+        if snap.engine == "postgres":
+            from dbxray.engines.postgres.parents import n_plus_one_extras
+
+            return n_plus_one_extras(rows, row, table, list(columns or ()))
+        if snap.engine == "mysql":
+            from dbxray.engines.mysql.parents import n_plus_one_extras as mysql_extras
+
+            return mysql_extras(rows, row, snap)
+    except Exception:  # evidence is a bonus: the finding stands without it
+        return {}
+    return {}
+
+
+__all__ = ["batched_evidence", "likely_parent", "parent_evidence"]

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbxray.checks.helpers import memo, records
-from dbxray.engines.postgres.advisor.parse import ParsedStatement, Relation, _Analyzer, _constlike, _param_of
+from dbxray.engines.postgres.advisor.conditions import _constlike
+from dbxray.engines.postgres.advisor.conditions import param_of as _param_of
+from dbxray.engines.postgres.advisor.statement import ParsedStatement, Relation
+from dbxray.engines.postgres.advisor.walk import Analyzer as _Analyzer
 
 JSON_OPERATORS = {"@>": "containment", "?": "exists", "?|": "exists", "?&": "exists", "@?": "jsonpath",
                   "@@": "jsonpath"}
@@ -119,7 +122,7 @@ class _DesignAnalyzer(_Analyzer):
         super()._a_expr(expr, scope)
 
     def _in_subquery(self, expr: Any, scope: Any) -> None:
-        from dbxray.engines.postgres.advisor.parse import ColumnUse
+        from dbxray.engines.postgres.advisor.statement import ColumnUse
 
         outputs = self.statement(expr.subselect, scope)
         self.walk(expr.testexpr, scope)
