@@ -290,13 +290,13 @@ def test_n_plus_one_parent_and_batched_forms(my_db):
         return "".join(str(r["query"]).lower().replace("`", "").split())
 
     child = next(r for r in rows if flat(r) == "selectid,namefromproductswhereid=?")
-    extras = n_plus_one_extras(rows, child, snap)
+    extras = n_plus_one_extras(snap, rows, child)
     parent = next(r for r in rows if "category=?" in flat(r))
     assert extras["parent_query_id"] == str(parent["queryid"]) and extras["loop_size"] == 20
     assert extras["batched_query"].endswith("IN (?, ?, …)")
     assert "JOIN `products` ON `products`.`id` = parent.`id`" in extras["batched_join"]
     # near miss: the parent itself has no parent
-    assert "parent_query_id" not in n_plus_one_extras(rows, parent, snap)
+    assert "parent_query_id" not in n_plus_one_extras(snap, rows, parent)
     # wired into the n_plus_one check: the finding shows the batched statement
     f = findings(report(my.dsn(db)), "n_plus_one")[0]
     assert f.evidence["batched_query"].endswith("IN (?, ?, …)") and "batched_join" in f.evidence

@@ -527,7 +527,7 @@ def test_n_plus_one_parent_and_batched_forms(pg_db):
     rows = list(records(summ.statements(collect_snapshot(pg.dsn(name))["statements"])))
     child = next(r for r in rows if r["query"] == "SELECT id, name, price FROM products WHERE id = $1")
     parent = next(r for r in rows if "category = $1" in r["query"])
-    extras = n_plus_one_extras(rows, child, "products", ["id"])
+    extras = n_plus_one_extras(None, rows, child, "products", ["id"])
     assert extras["parent_query_id"] == str(parent["queryid"]) and extras["loop_size"] == 20
     assert extras["batched_query"] == "SELECT id, name, price FROM products WHERE id = ANY($1)"
     assert extras["batched_join"] == (
@@ -539,7 +539,7 @@ def test_n_plus_one_parent_and_batched_forms(pg_db):
         joined = conn.execute(extras["batched_join"].replace("$1", "%s").replace("$2", "%s"), ("cat1", 20)).fetchall()
         assert len(joined) == 20
     # near miss: the listing itself has no parent
-    assert "parent_query_id" not in n_plus_one_extras(rows, parent, "products", ["category"])
+    assert "parent_query_id" not in n_plus_one_extras(None, rows, parent, "products", ["category"])
     # wired into the n_plus_one check: the finding shows the batched statement
     f = findings(report(pg.dsn(name)), "n_plus_one")[0]
     assert f.evidence["batched_query"] == extras["batched_query"] and "Batched:" in f.recommendation

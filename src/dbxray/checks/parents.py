@@ -56,20 +56,16 @@ def batched_evidence(snap: Any, rows: list[dict[str, Any]], row: dict[str, Any],
                      columns: Any) -> dict[str, Any]:
     """The evidence an ``n_plus_one`` finding gains, whatever the engine: the parent (``parent_query_id``,
     ``parent_calls``, ``loop_size``, …) and the lookup's batched forms (``batched_query``: the keys as one
-    array / IN list; ``batched_join``: the parent joined to the table). Never raises: an engine without
-    the helpers, or a statement they cannot rewrite, adds nothing."""
+    array / IN list; ``batched_join``: the parent joined to the table), from the engine's own
+    ``dbxray.engines.<name>.parents.n_plus_one_extras(snap, rows, row, table, columns)``. Never raises: an
+    engine without it, or a statement it cannot rewrite, adds nothing."""
+    import importlib
+
     try:
-        if snap.engine == "postgres":
-            from dbxray.engines.postgres.parents import n_plus_one_extras
-
-            return n_plus_one_extras(rows, row, table, list(columns or ()))
-        if snap.engine == "mysql":
-            from dbxray.engines.mysql.parents import n_plus_one_extras as mysql_extras
-
-            return mysql_extras(rows, row, snap)
+        module = importlib.import_module(f"dbxray.engines.{snap.engine}.parents")
+        return module.n_plus_one_extras(snap, rows, row, table, list(columns or ()))
     except Exception:  # evidence is a bonus: the finding stands without it
         return {}
-    return {}
 
 
 __all__ = ["batched_evidence", "likely_parent", "parent_evidence"]

@@ -6,10 +6,9 @@ A digest ``SELECT id, sku, price FROM products WHERE id = ?`` run once per item 
 - when the parent digest is known and one of its output columns feeds the lookup, the JOIN of the two:
   ``SELECT products.id, … FROM (<parent>) AS parent JOIN products ON products.id = parent.<col>``.
 
-:func:`n_plus_one_extras` is what the ``n_plus_one`` check adds to its evidence. Call site (the merged
-``n_plus_one`` in ``checks/statements.py``, MySQL branch): after building ``evidence`` for a digest that
-passed the single-row-lookup test, ``evidence.update(n_plus_one_extras(rows, r, snap))`` with ``rows`` the
-ranked digest rows and ``r`` the lookup's row.
+:func:`n_plus_one_extras` is what the ``n_plus_one`` check adds to its evidence, called through
+``checks.parents.batched_evidence`` with the ranked digest rows and the lookup's row (the table and key
+column are read from the digest itself).
 """
 
 from __future__ import annotations
@@ -99,7 +98,8 @@ def batched_join(tree: Any, table: str, column: str, parent_query: str) -> str |
             f"ON {mysql_ident(table)}.{mysql_ident(column)} = parent.{mysql_ident(feed)}")
 
 
-def n_plus_one_extras(ranked_rows: list[dict[str, Any]], row: dict[str, Any], snap: Any) -> dict[str, Any]:
+def n_plus_one_extras(snap: Any, ranked_rows: list[dict[str, Any]], row: dict[str, Any], table: str = "",
+                      cols: Any = ()) -> dict[str, Any]:
     """Parent (``parent_query_id``, ``parent_rows``, …) and batched forms (``batched_query``,
     ``batched_join``) of one N+1 lookup digest."""
     out: dict[str, Any] = {}

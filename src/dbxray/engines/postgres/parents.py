@@ -6,8 +6,8 @@
 - when the parent statement is known and one of its output columns feeds the lookup, the JOIN of the
   two: ``SELECT products.id, … FROM (<parent>) AS parent JOIN products ON products.id = parent.<col>``.
 
-:func:`n_plus_one_extras` is what the ``n_plus_one`` check adds to its evidence (call site: after it has
-built ``evidence`` for a lookup of ``table`` by ``cols``).
+:func:`n_plus_one_extras` is what the ``n_plus_one`` check adds to its evidence, called through
+``checks.parents.batched_evidence`` for a lookup of ``table`` by ``cols``.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def batched_join(query: str, table: str, column: str, parent_query: str) -> str 
             f"JOIN {pg_ident(table)} ON {pg_ident(table)}.{pg_ident(column)} = parent.{pg_ident(feed)}")
 
 
-def n_plus_one_extras(ranked_rows: list[dict[str, Any]], row: dict[str, Any], table: str,
+def n_plus_one_extras(snap: Any, ranked_rows: list[dict[str, Any]], row: dict[str, Any], table: str,
                       cols: tuple[str, ...] | list[str]) -> dict[str, Any]:
     """Parent and batched forms for one N+1 lookup: evidence keys (``parent_*``, ``batched_query``,
     ``batched_join``)."""

@@ -5,6 +5,7 @@ MODULES = tuple(f"{__name__}.{m}" for m in (
     "caching",
     "deadlocks",
     "design",
+    "design_access",
     "indexes",
     "schema",
     "security",

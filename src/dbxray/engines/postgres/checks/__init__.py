@@ -4,6 +4,7 @@ ENGINES = ("postgres",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
     "caching",
     "design",
+    "design_access",
     "horizon",
     "indexes",
     "maintenance",
