@@ -304,8 +304,8 @@ def test_n_plus_one_parent_and_batched_forms(my_db):
 
 # -- transactions ------------------------------------------------------------------------------------------
 
-def test_rollback_share_over_an_interval(my_db):
-    my, db = my_db
+def test_rollback_share_over_an_interval(own_db):
+    my, db = own_db
     my.run(db, "CREATE TABLE t (id INT PRIMARY KEY, v INT); INSERT INTO t VALUES (1, 0);")
     base = collect_snapshot(my.dsn(db))
     conn = my_conn(my, db, autocommit=False)
@@ -331,8 +331,8 @@ def test_rollback_share_over_an_interval(my_db):
     assert not findings(report(my.dsn(db), baseline=base), "rollback_rate")
 
 
-def test_row_lock_waits_over_an_interval(my_db):
-    my, db = my_db
+def test_row_lock_waits_over_an_interval(own_db):
+    my, db = own_db
     my.run(db, "CREATE TABLE hot (id INT PRIMARY KEY, v INT); INSERT INTO hot VALUES (1, 0);")
     base = collect_snapshot(my.dsn(db))
     for _ in range(4):

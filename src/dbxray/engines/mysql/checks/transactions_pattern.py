@@ -2,7 +2,8 @@
 how many explicit transactions end in ROLLBACK, how often and how long sessions wait for row locks.
 
 The window is the interval since the baseline (``dbxray report --baseline`` / history), else the time since
-the server started (``Uptime``); each finding says which in ``evidence.measured``. Deadlocks are the
+the server started (``Uptime``); each finding says which in ``evidence.measured``. These status counters
+are the whole server's (MySQL keeps none per database), so the findings are about the server. Deadlocks are the
 ``deadlock`` check's (``Innodb_deadlocks`` and the last deadlock's statements).
 """
 
@@ -63,8 +64,9 @@ def rollback_rate(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     yield Finding(
         check="rollback_rate",
         severity="warning" if share >= t["warn_pct"] else "info",
-        title=f"{share:.1f}% of explicit transactions roll back ({per_hour(rollbacks, seconds) or 0:,.0f} an hour)",
-        object={"database": snap.database or None},
+        title=f"{share:.1f}% of explicit transactions on the server roll back "
+              f"({per_hour(rollbacks, seconds) or 0:,.0f} an hour)",
+        object={},
         evidence={"com_commit": int(commits), "com_rollback": int(rollbacks), "rollback_pct": round(share, 2),
                   "rollbacks_per_hour": round(per_hour(rollbacks, seconds) or 0, 1),
                   "handler_rollback": int(values.get("handler_rollback", 0)),
@@ -117,9 +119,9 @@ def row_lock_waits(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     yield Finding(
         check="row_lock_waits",
         severity=severity,
-        title=f"{int(waits):,} row-lock waits averaging {avg:,.0f} ms"
+        title=f"{int(waits):,} row-lock waits on the server averaging {avg:,.0f} ms"
               + (f" ({s_per_hour:,.1f} s of waiting per hour)" if s_per_hour is not None else ""),
-        object={"database": snap.database or None},
+        object={},
         evidence={"waits": int(waits), "wait_ms_total": int(total_ms), "avg_wait_ms": round(avg, 1),
                   "max_wait_ms": values.get("innodb_row_lock_time_max"),
                   "waiting_now": values.get("innodb_row_lock_current_waits"),
