@@ -97,4 +97,11 @@ def n_plus_one(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
         table, cols = shape
         facts = {"calls": calls, "share_pct": share, "table": table, "columns": cols,
                  "parent": _parent(rows, r, calls), "source": source}
-        yield frames.n_plus_one_text(r, facts).finding("n_plus_one", "warning")
+        finding = frames.n_plus_one_text(r, facts).finding("n_plus_one", "warning")
+        from dbxray.checks.parents import batched_evidence  # the batched statement (ANY / IN, JOIN)
+
+        extra = batched_evidence(snap, rows, r, table, cols)
+        finding.evidence.update({k: v for k, v in extra.items() if k not in finding.evidence})
+        if extra.get("batched_query"):
+            finding.recommendation += f" Batched: {extra['batched_query']}"
+        yield finding

@@ -23,6 +23,7 @@ def diagnose(findings: Iterable[Any], statements: Iterable[dict[str, Any]] = (),
              database: dict[str, Any] | None = None) -> Diagnosis:
     """Rank the bottlenecks that ``findings`` (with their ids) show; ``statements`` are the ranked
     statements (``report.summary.statements`` rows: query id, share of time, calls) over the interval."""
+    from dbxray.diagnose.design import cache_bottlenecks, transaction_bottlenecks
     from dbxray.diagnose.evidence import Evidence
     from dbxray.diagnose.locking import deadlock_bottlenecks, locking_bottlenecks
     from dbxray.diagnose.maintenance import maintenance_bottlenecks
@@ -36,7 +37,8 @@ def diagnose(findings: Iterable[Any], statements: Iterable[dict[str, Any]] = (),
     # order matters: a finding joins the first chain that explains it (outage risks and the lock graph
     # are the most specific; statements next; then what is left of spills, vacuum and settings)
     for build in (risk_bottlenecks, locking_bottlenecks, statement_bottlenecks, spill_bottleneck,
-                  maintenance_bottlenecks, deadlock_bottlenecks, connection_bottlenecks, configuration_bottlenecks):
+                  maintenance_bottlenecks, deadlock_bottlenecks, connection_bottlenecks, transaction_bottlenecks,
+                  cache_bottlenecks, configuration_bottlenecks):
         found.extend(build(ev))
     bottlenecks = ranked(found)
     if len(bottlenecks) > MAX_BOTTLENECKS:  # the rest stay findings; nobody acts on the 200th priority

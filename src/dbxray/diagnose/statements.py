@@ -15,16 +15,16 @@ from dbxray.findings import Finding
 
 SPILL_CHECKS = ("temp_spill", "disk_sort", "hash_spill", "lossy_bitmap")
 STATEMENT_CHECKS = {"slow_query", "temp_spill", "n_plus_one", "missing_index", "full_table_scan",
-                    "missing_fk_index", "regression", *PLAN_CHECKS}
+                    "missing_fk_index", "regression", "json_unindexed_filter", *PLAN_CHECKS}
 
 
 def _cause_rank(f: Finding) -> int:
     """Lower is stronger evidence of the root cause."""
-    if f.check == "missing_index" and f.evidence.get("proven"):
+    if f.check in ("missing_index", "json_unindexed_filter") and f.evidence.get("proven"):
         return 0
     if f.check in SPILL_CHECKS:
         return 1
-    if f.check in ("missing_index", "missing_fk_index"):
+    if f.check in ("missing_index", "missing_fk_index", "json_unindexed_filter"):
         return 2
     order = ["row_estimate_error", "nested_loop_explosion", "filter_inefficiency", "n_plus_one",
              "high_planning_time", "heap_fetches", "large_offset", "regression", "full_table_scan"]
@@ -98,6 +98,15 @@ def _cause(f: Finding, table: str | None) -> tuple[str, Fix, str]:
                     "index each call becomes a lookup (not proven: no hypothetical index)"
                     if e.get("statements") else "a lookup instead of a scan (unproven)")
         return cause, Fix(f.sql, expected, _index_risk(f)), "likely"
+    if f.check == "json_unindexed_filter":
+        cause = f"it filters {table} with {e.get('filter')} and no index fits that expression, so it reads every row"
+        if e.get("proven"):
+            before = sum(num(x) for x in e.get("cost_before") or ())
+            after = sum(num(x) for x in e.get("cost_after") or ())
+            expected = f"proven with HypoPG: the planner's cost drops {before:,.0f} → {after:,.2f}"
+            return cause, Fix(f.sql, expected, _index_risk(f)), "proven"
+        return cause, Fix(f.sql, "a lookup instead of a scan (unproven: " + str(e.get("proof") or "no proof") + ")",
+                          _index_risk(f)), "likely"
     if f.check in ("temp_spill", "disk_sort", "hash_spill", "lossy_bitmap"):
         spill = e.get("temp_written_per_call") or (f"{count(e.get('needed_kb'))} kB" if e.get("needed_kb") else None)
         setting = e.get("work_mem_kb")

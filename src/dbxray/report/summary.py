@@ -134,6 +134,10 @@ def interval_snapshot(new: Any, old: Any) -> Any:
     if new.has("statements") and not reset:  # a snapshot without statement statistics stays without them
         frames["statements"] = delta(new["statements"], old["statements"], STATEMENT_KEY, STATEMENT_COUNTERS)
     seconds = (new.collected_at - old.collected_at).total_seconds()
+    if not reset:  # database/table/status counters over the interval too (report.interval_frames)
+        from dbxray.report.interval_frames import add_interval_frames
+
+        add_interval_frames(frames, new, old, seconds)
     interval = {"from": old.collected_at.isoformat(), "to": new.collected_at.isoformat(), "seconds": round(seconds, 1)}
     if reset:  # the counters restarted from zero: what they hold is the interval since then, never negative
         interval["reset"] = reset

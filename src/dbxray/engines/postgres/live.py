@@ -44,6 +44,17 @@ def live_analysis(session: Any, snap: Any, findings: list[Finding], config: Any)
         except Exception as exc:
             result.errors.append({"check": "missing_index", "detail": f"{exc.__class__.__name__}: {exc}"})
         result.timings["index_advice_ms"] = round((time.monotonic() - t0) * 1000, 1)
+    if config.report_option("index_advice", True) and config.enabled("json_unindexed_filter"):
+        t0 = time.monotonic()
+        try:  # HypoPG proof of the expression indexes the JSON-filter check advises
+            from dbxray.engines.postgres.design.live import prove_json_filters
+
+            proven, replaced = prove_json_filters(session, snap, findings)
+            added.extend(proven)
+            result.superseded.extend(replaced)
+        except Exception as exc:
+            result.errors.append({"check": "json_unindexed_filter", "detail": f"{exc.__class__.__name__}: {exc}"})
+        result.timings["json_index_proof_ms"] = round((time.monotonic() - t0) * 1000, 1)
     added = [f for f in added if config.enabled(f.check)]
     result.findings = dedupe_missing_indexes(findings, added)
     return result

@@ -2,11 +2,15 @@
 
 ENGINES = ("mysql",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
+    "caching",
     "deadlocks",
+    "design",
+    "design_access",
     "indexes",
     "schema",
     "security",
     "settings",
     "statements",
     "transactions",
+    "transactions_pattern",
 ))

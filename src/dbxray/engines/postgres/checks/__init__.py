@@ -2,6 +2,9 @@
 
 ENGINES = ("postgres",)
 MODULES = tuple(f"{__name__}.{m}" for m in (
+    "caching",
+    "design",
+    "design_access",
     "horizon",
     "indexes",
     "maintenance",
@@ -10,4 +13,5 @@ MODULES = tuple(f"{__name__}.{m}" for m in (
     "settings",
     "statements",
     "transactions",
+    "transactions_pattern",
 ))
