@@ -51,16 +51,18 @@ def _before(snap: Any) -> tuple[Any, str] | None:
 
 
 @check("regression", "statements", min_calls=50, mean_ratio=2.0, min_mean_ms=1.0, share_jump_pct=20.0,
-       new_heavy_pct=10.0)
+       share_jump_ratio=1.5, new_heavy_pct=10.0)
 def regression(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """Statements that got slower since the previous run, and heavy statements that are new.
 
     Why: the morning after a deploy, the question is "what got worse", not "what is slow": a
     statement whose time per call rose ``mean_ratio`` times (with ``min_calls`` calls in both
     intervals and at least ``min_mean_ms`` now), or whose share of all statement time jumped by
-    ``share_jump_pct`` points, regressed; one that takes ``new_heavy_pct`` of the time and was not
-    there before is new load. The usual causes: a dropped or unused index, stale statistics after a
-    bulk load, data growth past a plan's tipping point, a new parameter distribution, a new feature.
+    ``share_jump_pct`` points while it also got ``share_jump_ratio`` times slower per call (a share
+    grows on its own when the rest of the workload stops), regressed; one that takes
+    ``new_heavy_pct`` of the time and was not there before is new load. The usual causes: a dropped
+    or unused index, stale statistics after a bulk load, data growth past a plan's tipping point, a
+    new parameter distribution, a new feature.
     Fix: read its plan now (``dbxray explain --query-id``) and compare with what it was.
     """
     from dbxray.report.summary import statements
@@ -89,7 +91,9 @@ def regression(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             continue
         ratio = now["mean_ms"] / was["mean_ms"] if was["mean_ms"] > 0 else 0.0
         slower = now["calls"] >= t["min_calls"] and now["mean_ms"] >= t["min_mean_ms"] and ratio >= t["mean_ratio"]
-        jumped = now["share_pct"] - was["share_pct"] >= t["share_jump_pct"]
+        # a larger share alone is not a regression: it also grows when the rest of the workload stops
+        jumped = now["share_pct"] - was["share_pct"] >= t["share_jump_pct"] and ratio >= t["share_jump_ratio"] \
+            and now["calls"] >= t["min_calls"]
         if not (slower or jumped):
             continue
         evidence.update({"calls_before": int(was["calls"]), "mean_ms_before": round(was["mean_ms"], 3),

@@ -55,8 +55,7 @@ class SqliteStore(Store):
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")  # persistent: only the first opener pays
+            _wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL mode, much faster
         return conn
 
@@ -241,3 +240,21 @@ def _info(row: tuple) -> RunInfo:
     return RunInfo(id=str(run_id), target_key=key, target_label=label, collected_at=utc(parse_utc(collected_at)),
                    counts={"critical": critical, "warning": warning, "info": info}, dbxray_version=version,
                    summary=json.loads(summary or "{}"))
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch a new store to WAL (persistent: only the first opener pays). The switch needs the
+    database to itself and SQLite does not call the busy handler for it, so runners creating the
+    same store at once retry here for the busy timeout instead of failing on the first try."""
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
