@@ -186,3 +186,25 @@ def test_history_in_a_store_url_then_listed_and_pruned(pg, tmp_path, kind):
         pg.drop_database(name)
         if store_db:
             pg.drop_database(store_db)
+
+
+def test_output_to_a_device_or_a_pipe_is_written_in_place(shop, tmp_path):
+    """``-o`` writes a regular file atomically (tmp + rename), but a device or a named pipe is written
+    in place: renaming over /dev/null (as a cron line might ask) would replace the device with a file."""
+    import os
+    import stat
+    import threading
+
+    pg, name = shop
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    result = cli("report", "--format", "json", "-o", str(fifo), "--dsn", pg.dsn(name))
+    reader.join(60)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and json.loads(got[0])["kind"] == "report"
+    assert not (tmp_path / "report.pipe.tmp").exists()
+    devnull = cli("report", "--format", "json", "-o", os.devnull, "--dsn", pg.dsn(name))
+    assert devnull.returncode == 0 and stat.S_ISCHR(os.stat(os.devnull).st_mode)

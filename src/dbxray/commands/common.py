@@ -58,7 +58,19 @@ def progress(message: str, enabled: bool = True) -> Iterator[callable]:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``path.tmp`` then rename it over ``path``: whoever reads the file (a textfile collector, a
-    web server, the next cron run) sees the old report or the new one, never half of one."""
+    web server, the next cron run) sees the old report or the new one, never half of one. Only for a
+    regular file: ``-o /dev/null``, ``-o /dev/stdout`` or a named pipe is written in place (renaming
+    over a device would replace it with a file)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
