@@ -1,6 +1,6 @@
 -- metric: column_types
 -- about: every column of the user tables (partitions left out: their parent speaks for them): its type
--- about: (and the base type of a domain), default, identity, whether it is part of the primary key, and the
+-- about: (and the base type of a domain), default, whether it is part of the primary key, and the
 -- about: pg_stats figures (average width, distinct values, correlation); the schema-design checks read money
 -- about: in floating point, key types, time zones, JSON columns, row width and join-column types from it;
 -- about: bounded to 200000 columns
@@ -9,18 +9,12 @@
 SELECT n.nspname AS schema,
        c.relname AS "table",
        c.relkind::text AS relkind,
-       a.attnum::int AS attnum,
        a.attname::text AS "column",
        format_type(a.atttypid, a.atttypmod) AS type,
        bt.typname::text AS base_type,
        bt.typcategory::text AS type_category,
-       a.attnotnull AS not_null,
        pg_get_expr(d.adbin, d.adrelid) AS default_expr,
-       nullif(a.attidentity::text, '') AS identity,
        coalesce(a.attnum = ANY(pk.conkey), false) AS in_primary_key,
-       coalesce(cardinality(pk.conkey), 0)::int AS primary_key_width,
-       a.attstorage::text AS storage,
-       coll.collname::text AS collation,
        s.avg_width::int AS avg_width,
        s.null_frac::float8 AS null_frac,
        s.n_distinct::float8 AS n_distinct,
@@ -32,7 +26,6 @@ JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = 'p'
-LEFT JOIN pg_collation coll ON coll.oid = a.attcollation AND a.attcollation <> 0
 LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname
                     AND s.inherited = (c.relkind = 'p')
 WHERE a.attnum > 0
