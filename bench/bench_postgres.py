@@ -104,7 +104,7 @@ def build(dsn: str, tables: int, statements: int, batch: int = 250) -> dict:
         counts = conn.execute(
             "SELECT (SELECT count(*) FROM pg_stat_user_tables), (SELECT count(*) FROM pg_stat_user_indexes), "
             "(SELECT count(*) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database "
-            "WHERE datname = current_database())), (SELECT count(*) FROM pg_sequences), "
+            "WHERE datname = current_database())), (SELECT count(*) FROM pg_class WHERE relkind = 'S'), "
             "(SELECT count(*) FROM pg_constraint WHERE contype = 'f')").fetchone()
     return {"tables": counts[0], "indexes": counts[1], "statements": counts[2], "sequences": counts[3],
             "foreign_keys": counts[4], "build_s": round(built_s, 1),
@@ -489,7 +489,7 @@ def count_catalog(dsn: str) -> dict:
         counts = conn.execute(
             "SELECT (SELECT count(*) FROM pg_stat_user_tables), (SELECT count(*) FROM pg_stat_user_indexes), "
             "(SELECT count(*) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database "
-            "WHERE datname = current_database())), (SELECT count(*) FROM pg_sequences), "
+            "WHERE datname = current_database())), (SELECT count(*) FROM pg_class WHERE relkind = 'S'), "
             "(SELECT count(*) FROM pg_constraint WHERE contype = 'f')").fetchone()
     return dict(zip(("tables", "indexes", "statements", "sequences", "foreign_keys"), counts))
 

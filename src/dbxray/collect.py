@@ -245,13 +245,11 @@ def _session_settings(session: Session, snap: Snapshot, statements: tuple[str, .
 
 def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: ProgressFn | None,
              engine: Any, raw_queries: bool = False) -> None:
-    import pandas as pd
-
     if progress:
         progress(spec.metric)
     t0 = time.monotonic()
     try:
-        cols, rows = query_collector(session, spec)
+        cols, columns, nrows = query_collector(session, spec)
     except Exception as exc:
         status, detail = engine.classify_error(session, exc)
         if spec.privileges and status == "error" and detail.startswith("permission denied"):
@@ -261,64 +259,119 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
         if session.lost() and not snap.meta.get("connection_lost"):
             snap.meta["connection_lost"] = {"during": spec.metric, "detail": detail}
         return
-    frame = share_repeated_values(pd.DataFrame.from_records(rows, columns=cols))
+    frame = frame_from_columns(cols, columns, nrows)
     if spec.normalize and not raw_queries:
         from dbxray.engines.sqltext import normalize_frame, safe_normalize
 
         normalize_frame(frame, spec.normalize, lambda text: safe_normalize(engine.normalize_sql, text, engine.name))
     post = getattr(engine, "postprocess", None)  # an engine's own reading of its rows (MySQL: statements)
     snap.frames[spec.metric] = post(spec.metric, frame, snap) if post is not None else frame
-    snap.collectors.append(CollectorRun(spec.metric, "ok", (time.monotonic() - t0) * 1000, "", len(rows),
+    snap.collectors.append(CollectorRun(spec.metric, "ok", (time.monotonic() - t0) * 1000, "", nrows,
                                         source=spec.path.name))
 
 
-def query_collector(session: Session, spec: CollectorSpec) -> tuple[list[str], list]:
-    """A collector's columns and rows. One with ``-- page_size: N`` and ``-- page_key: column`` runs as
-    several statements of N rows (keyset: ``%(after)s``, ``%(page_size)s``): in autocommit each page's
-    locks are released when it ends, where one statement reading 50,000 sequences (a lock each until
-    the end of the transaction) would exhaust a stock server's lock table."""
+def query_collector(session: Session, spec: CollectorSpec) -> tuple[list[str], list[list], int]:
+    """A collector's columns, as one list of values per column, and its row count.
+
+    Rows arrive in batches (``Session.query_batches``) and go straight into the column lists, strings
+    repeated down a column sharing one object (``ColumnBuilder``): the driver's rows never all exist at
+    once, which was the peak of a large catalog's report. A collector with ``-- page_size: N`` and
+    ``-- page_key: column`` runs as several statements of N rows (keyset: ``%(after)s``,
+    ``%(page_size)s``): in autocommit each page's locks are released when it ends, where one statement
+    reading 50,000 sequences (a lock each until the end of the transaction) would exhaust a stock
+    server's lock table."""
     size = int(spec.headers.get("page_size") or 0)
     if not size:
-        return session.query(spec.sql)
+        builder = ColumnBuilder()
+        for cols, batch in session.query_batches(spec.sql):
+            builder.add(cols, batch)
+        return builder.cols, builder.columns, builder.rows
     key = spec.headers.get("page_key", "oid")
-    rows: list = []
+    builder = ColumnBuilder()
     after = 0
     while True:
-        cols, page = session.query(spec.sql, {"after": after, "page_size": size})
-        rows.extend(page)
-        if len(page) < size:
-            return cols, rows
-        after = page[-1][cols.index(key)]
+        before = builder.rows
+        for cols, batch in session.query_batches(spec.sql, {"after": after, "page_size": size}):
+            builder.add(cols, batch)
+        if builder.rows - before < size:
+            return builder.cols, builder.columns, builder.rows
+        after = builder.columns[builder.cols.index(key)][-1]
 
 
-def share_repeated_values(frame: Any) -> Any:
-    """One object per distinct string of a column. The driver makes a new ``str`` for every value, so
-    'public' on 150,000 index rows is 150,000 objects, and so are the table names, access methods and
-    the column names inside the key lists: sharing them takes a fifth off a 50,000-table report's
-    memory. Columns whose first values are mostly distinct (names, definitions) are left alone."""
+class ColumnBuilder:
+    """Rows appended batch by batch into one list per column. The driver makes a new ``str`` for every
+    value, so 'public' on 150,000 index rows would be 150,000 objects, and so would the table names,
+    access methods and the column names inside the key lists: a column whose first batch repeats its
+    strings keeps one object per distinct string (in lists too, element by element), which takes a fifth
+    off a 50,000-table report's memory. Columns of mostly distinct values (names, definitions) are left
+    alone."""
+
+    SAMPLE = 2000
+
+    def __init__(self) -> None:
+        self.cols: list[str] = []
+        self.columns: list[list] = []
+        self.rows = 0
+        self._shared: list[dict | None] | None = None
+        self._lists: list[bool] = []
+
+    def add(self, cols: list[str], batch: list) -> None:
+        if not self.cols:
+            self.cols = list(cols)
+            self.columns = [[] for _ in cols]
+        if not batch:
+            return
+        by_column = list(zip(*batch))
+        if self._shared is None:
+            self._decide(by_column)
+        for j, values in enumerate(by_column):
+            seen = self._shared[j]
+            if seen is None:
+                self.columns[j].extend(values)
+            elif self._lists[j]:
+                for v in values:
+                    if isinstance(v, list):
+                        v[:] = [seen.setdefault(x, x) if isinstance(x, str) else x for x in v]
+                self.columns[j].extend(values)
+            else:
+                self.columns[j].extend([seen.setdefault(v, v) if isinstance(v, str) else v for v in values])
+        self.rows += len(batch)
+
+    def _decide(self, by_column: list[tuple]) -> None:
+        self._shared, self._lists = [], []
+        for values in by_column:
+            first = next((v for v in values[:100] if v is not None), None)
+            if isinstance(first, list):
+                self._shared.append({})
+                self._lists.append(True)
+                continue
+            sample = [v for v in values[: self.SAMPLE] if isinstance(v, str)]
+            repeated = bool(sample) and len(set(sample)) <= len(sample) // 2
+            self._shared.append({} if repeated else None)
+            self._lists.append(False)
+
+
+def frame_from_columns(cols: list[str], columns: list[list], nrows: int) -> Any:
+    """The DataFrame ``DataFrame.from_records(rows)`` makes of these rows (same dtypes, value for value),
+    built one column at a time: from_records first turns every row into a tuple and the whole result into
+    one 2-D object array, a transient copy of the largest collector (150,000 indexes of 30 columns on a
+    50,000-table catalog). Each column list is released once converted. Falls back to from_records where
+    pandas lacks the per-column conversion it uses (``convert_object_array``, what from_records calls)."""
     import numpy as np
     import pandas as pd
 
-    for name in frame.columns:
-        col = frame[name]
-        is_str = isinstance(col.dtype, pd.StringDtype)
-        if len(col) < 1000 or not (is_str or col.dtype == object):
-            continue
-        values = col.to_numpy(dtype=object)
-        seen: dict = {}
-        if not is_str and isinstance(next((v for v in values[:100] if v is not None), None), list):
-            for v in values:  # arrays (key columns, opclasses): share their elements, in place
-                if isinstance(v, list):
-                    v[:] = [seen.setdefault(x, x) if isinstance(x, str) else x for x in v]
-            continue
-        sample = [v for v in values[:2000] if isinstance(v, str)]
-        if not sample or len(set(sample)) > len(sample) // 2:
-            continue
-        shared = [seen.setdefault(v, v) if isinstance(v, str) else v for v in values]
-        if is_str:
-            frame[name] = pd.array(shared, dtype=col.dtype)
-        else:
-            column = np.empty(len(shared), dtype=object)
-            column[:] = shared
-            frame[name] = column
+    try:
+        from pandas.core.internals.construction import convert_object_array
+    except ImportError:  # another pandas layout: the row path, same result, more memory
+        convert_object_array = None
+    if convert_object_array is None or not nrows or not columns:
+        return pd.DataFrame.from_records(zip(*columns) if nrows and columns else iter(()), columns=cols,
+                                         nrows=nrows)
+    arrays = {}
+    for j in range(len(columns)):
+        values, columns[j] = columns[j], []
+        arrays[j] = convert_object_array([np.fromiter(values, dtype=object, count=nrows)], dtype=None)[0]
+        del values
+    frame = pd.DataFrame(arrays)
+    frame.columns = cols
     return frame

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +138,13 @@ class Session:
     def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> tuple[list[str], list[tuple]]:
         """Run one statement; return (column names, rows)."""
         raise NotImplementedError
+
+    def query_batches(self, sql: str, params: Sequence[Any] | dict | None = None,
+                      size: int = 5000) -> Iterator[tuple[list[str], list[tuple]]]:
+        """Run one statement; yield (column names, rows) a batch at a time, at least once (an empty
+        result yields its columns and no rows). An engine whose driver can convert rows lazily keeps
+        only ``size`` of them as Python objects at once; this default converts them all."""
+        yield self.query(sql, params)
 
     def rows(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[dict[str, Any]]:
         cols, rows = self.query(sql, params)

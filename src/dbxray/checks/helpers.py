@@ -31,7 +31,20 @@ def memo(frame: Any, kind: str, build: Any) -> Any:
 def column(df: pd.DataFrame, name: str) -> list[Any]:
     """One column's values as ``records`` gives them: NaN/NaT as None, integers kept integers."""
     col = df[name]
-    return col.tolist() if col.dtype.kind in "iub" else col.astype(object).where(col.notna(), None).tolist()
+    values = col.tolist() if col.dtype.kind in "iub" else col.astype(object).where(col.notna(), None).tolist()
+    if col.dtype.kind in "iuf" and len(values) >= 1000:
+        return _shared(values)
+    return values
+
+
+def _shared(values: list) -> list:
+    """One object per distinct number when a numeric column repeats its values (counters at zero, equal
+    sizes): a float is a new 24-byte object per row otherwise. Mostly distinct columns are left alone."""
+    sample = values[:2000]
+    if len(set(sample)) > len(sample) // 2:
+        return values
+    seen: dict = {}
+    return [seen.setdefault(v, v) for v in values]
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -39,6 +39,22 @@ class PostgresSession(Session):
                 return [], []
             return [d.name for d in cur.description], cur.fetchall()
 
+    def query_batches(self, sql, params=None, size=5000):
+        """libpq holds the whole result as compact text; psycopg turns ``size`` rows at a time into
+        Python objects, so a 60,000-row catalog read never exists as 60,000 tuples of new objects."""
+        with self.conn.cursor() as cur:
+            cur.execute(sql if sql.lstrip().startswith(QUERY_MARKER) else f"{QUERY_MARKER} {sql}", params)
+            if cur.description is None:
+                yield [], []
+                return
+            cols = [d.name for d in cur.description]
+            batch = cur.fetchmany(size)
+            yield cols, batch
+            while len(batch) == size:
+                batch = cur.fetchmany(size)
+                if batch:
+                    yield cols, batch
+
     @contextlib.contextmanager
     def rolled_back(self, read_write: bool = False) -> Iterator[PostgresSession]:
         """A transaction that is always rolled back, whatever happens inside it.

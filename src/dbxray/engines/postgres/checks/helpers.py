@@ -8,6 +8,7 @@ from dbxray.checks.helpers import (  # noqa: F401  (re-exported for the checks)
     FieldRow,
     _missing,
     as_list,
+    column,
     human_bytes,
     human_seconds,
     memo,
@@ -90,10 +91,8 @@ def pg_indexes(snap: Any) -> list[FieldRow]:
             col = frame[f]
             if f in _INDEX_LISTS:
                 values.append([as_list(v) for v in col.tolist()])
-            elif col.dtype.kind in "iub":
-                values.append(col.tolist())
             else:
-                values.append(col.astype(object).where(col.notna(), None).tolist())
+                values.append(column(frame, f))
         row = row_type(fields)
         return [row(values_of_row) for values_of_row in zip(*values)]
 

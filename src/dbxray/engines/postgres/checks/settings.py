@@ -168,10 +168,11 @@ def _largest_spill(snap: Any, db_row: Any) -> tuple[float, str]:
     """The largest spill per call of any statement (pg_stat_statements temp blocks), else the database's
     average temporary file: what a work_mem recommendation is sized from."""
     best = 0.0
-    for r in records(snap["statements"]):
-        calls = float(r.get("calls") or 0)
-        if calls:
-            best = max(best, float(r.get("temp_blks_written") or 0) * 8192 / calls)
+    frame = snap["statements"]
+    if not frame.empty and "calls" in frame and "temp_blks_written" in frame:  # column-wise: no rows built
+        calls = frame["calls"].astype(float)
+        per_call = frame["temp_blks_written"].astype(float).fillna(0) * 8192 / calls.where(calls > 0)
+        best = float(per_call.max()) if per_call.notna().any() else 0.0
     if best:
         return best, "per call, pg_stat_statements temp_blks_written"
     files = float(db_row.get("temp_files") or 0)
