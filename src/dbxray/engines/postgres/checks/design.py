@@ -280,8 +280,32 @@ def foreign_key_type_mismatch(snap: Any, t: dict[str, Any]) -> Iterator[Finding]
 # -- key types that will not scale --------------------------------------------------------------------
 
 def _sequence_for(snap: Any, key: tuple[str, str], column: str) -> dict[str, Any] | None:
-    return next((s for s in records(snap["sequences"]) if s.get("table") == key[1] and s.get("column") == column
-                 and s.get("table_schema", key[0]) == key[0]), None)
+    """The sequence (or identity) that feeds ``key``'s ``column``: one lookup, not a scan of every sequence
+    per table (50,000 of each would be quadratic)."""
+    frame = snap["sequences"]
+
+    def build() -> dict[tuple[str, str, str], dict[str, Any]]:
+        out: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for s in records(frame):
+            if s.get("table") is not None:
+                out.setdefault((s.get("table_schema"), s["table"], s.get("column")), s)
+        return out
+
+    by_column = memo(frame, "design_sequence_for", build)
+    return by_column.get((key[0], key[1], column)) or by_column.get((None, key[1], column))
+
+
+def _referencing(snap: Any) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """{(schema, table): the foreign keys that reference it}."""
+    frame = snap["foreign_keys"]
+
+    def build() -> dict[tuple[str, str], list[dict[str, Any]]]:
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for fk in _foreign_keys(snap):
+            out.setdefault((fk["ref_schema"], fk["ref_table"]), []).append(fk)
+        return out
+
+    return memo(frame, "design_referencing", build)
 
 
 @check("int_key_growth", "schema_design", engines=ENGINES, warn_years=2.0, info_years=5.0, min_observed_s=3600.0,
@@ -337,8 +361,8 @@ def int_key_growth(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                  "EXCLUSIVE lock"]
         if seq and seq.get("sequence_type") != "bigint":
             fixes.append(f"ALTER SEQUENCE {qualified(seq['schema'], seq['sequence'])} AS bigint;")
-        referencing = [fk for fk in _foreign_keys(snap) if (fk["ref_schema"], fk["ref_table"]) == key
-                       and list(fk.get("ref_columns") or ()) == [col["column"]]]
+        referencing = [fk for fk in _referencing(snap).get(key, ())
+                       if list(fk.get("ref_columns") or ()) == [col["column"]]]
         for fk in referencing:
             for cname in fk.get("columns") or ():
                 fixes.append(f"ALTER TABLE {qualified(fk['schema'], fk['table'])} ALTER COLUMN {pg_ident(cname)} "
