@@ -2,12 +2,14 @@
 
 PostgreSQL: a throwaway cluster with a 10,000-table catalog (each table with a primary key) beside the
 pgbench tables; ``pgbench -S -c 8`` TPS alone, with ``dbxray report`` looping back to back on that
-database, alone again, and with the established ``check_postgres --action bloat`` looping instead.
+database (default pacing, ``dbxray.pacing``), alone again, with ``dbxray report --pace off`` looping, alone
+again, and with the established ``check_postgres --action bloat`` looping instead, alone again.
 MariaDB: a throwaway server with performance_schema on; ``sysbench oltp_read_only`` (8 threads,
-``--db-ps-mode=disable``) alone, with ``dbxray report`` looping, alone again.
+``--db-ps-mode=disable``) alone, with ``dbxray report`` looping (default, then ``--pace off``), each
+followed by a run alone.
 
-The baseline is the mean of the two runs alone (before and after), so drift of a shared machine shows
-as their spread, printed with the figures. Run: ``.venv/bin/python bench/bench_observer.py``
+The baseline is the mean of the runs alone, so drift of a shared machine shows as their spread, printed
+with the figures. Run: ``.venv/bin/python bench/bench_observer.py``
 (``--seconds 30``, ``--tables 10000``; ``--json FILE`` keeps the figures). Needs the PostgreSQL and
 MariaDB server binaries, pgbench, sysbench and check_postgres (Debian: ``apt-get install sysbench
 check-postgres``); a missing tool skips its part with a line saying so.
@@ -58,6 +60,17 @@ class Looper:
         self.thread.join(700)
 
 
+def loop_dbxray(res: dict, dsn: str, measure, pace: str | None = None) -> None:
+    """The workload's TPS while ``dbxray report`` runs back to back (default pacing, or ``--pace``)."""
+    suffix = f"_pace_{pace}" if pace else ""
+    argv = [DBXRAY, "report", "--format", "json", "--no-progress", "--allow-partial", "--dsn", dsn]
+    with Looper(argv + (["--pace", pace] if pace else [])) as dbx:
+        res[f"with_dbxray{suffix}"] = measure()
+    res[f"dbxray{suffix}_runs"] = len(dbx.runs)
+    res[f"dbxray{suffix}_run_s"] = round(sum(t for _, t in dbx.runs) / max(len(dbx.runs), 1), 1)
+    res[f"dbxray{suffix}_exit_codes"] = sorted({c for c, _ in dbx.runs})
+
+
 def pgbench_tps(box: PostgresSandbox, db: str, seconds: int) -> float:
     pgbench = str(box.bindir / "pgbench") if (box.bindir / "pgbench").exists() else shutil.which("pgbench")
     out = subprocess.run([pgbench, "-S", "-c", "8", "-j", "2", "-T", str(seconds), "-n", "-h", "127.0.0.1",
@@ -82,12 +95,10 @@ def bench_postgres(seconds: int, tables: int) -> dict:
         dsn = box.dsn("bench")
         res: dict = {"engine": "postgres", "tables": tables, "seconds": seconds}
         res["alone_1"] = pgbench_tps(box, "bench", seconds)
-        with Looper([DBXRAY, "report", "--format", "json", "--no-progress", "--allow-partial", "--dsn", dsn]) as dbx:
-            res["with_dbxray"] = pgbench_tps(box, "bench", seconds)
-        res["dbxray_runs"] = len(dbx.runs)
-        res["dbxray_run_s"] = round(sum(t for _, t in dbx.runs) / max(len(dbx.runs), 1), 1)
-        res["dbxray_exit_codes"] = sorted({c for c, _ in dbx.runs})
+        loop_dbxray(res, dsn, lambda: pgbench_tps(box, "bench", seconds))
         res["alone_2"] = pgbench_tps(box, "bench", seconds)
+        loop_dbxray(res, dsn, lambda: pgbench_tps(box, "bench", seconds), pace="off")
+        res["alone_2b"] = pgbench_tps(box, "bench", seconds)
         check_postgres = shutil.which("check_postgres") or shutil.which("check_postgres.pl")
         if check_postgres:
             argv = [check_postgres, "--action", "bloat", "-H", "127.0.0.1", "-p", str(box.port), "-u", "postgres",
@@ -125,12 +136,10 @@ def bench_mariadb(seconds: int) -> dict:
 
         res: dict = {"engine": "mariadb", "seconds": seconds, "alone_1": tps()}
         dsn = f"mysql://root@127.0.0.1:{box.port}/sbtest"
-        with Looper([DBXRAY, "report", "--format", "json", "--no-progress", "--allow-partial", "--dsn", dsn]) as dbx:
-            res["with_dbxray"] = tps()
-        res["dbxray_runs"] = len(dbx.runs)
-        res["dbxray_run_s"] = round(sum(t for _, t in dbx.runs) / max(len(dbx.runs), 1), 1)
-        res["dbxray_exit_codes"] = sorted({c for c, _ in dbx.runs})
+        loop_dbxray(res, dsn, tps)
         res["alone_2"] = tps()
+        loop_dbxray(res, dsn, tps, pace="off")
+        res["alone_3"] = tps()
     return res
 
 
@@ -141,7 +150,7 @@ def summarize(res: dict) -> dict:
     base = sum(alone) / len(alone)
     res["baseline_tps"] = round(base, 1)
     res["baseline_spread_pct"] = round(100 * (max(alone) - min(alone)) / base, 1)
-    for key in ("with_dbxray", "with_check_postgres_bloat"):
+    for key in ("with_dbxray", "with_dbxray_pace_off", "with_check_postgres_bloat"):
         if key in res:
             res[key.replace("with_", "lost_pct_")] = round(100 * (base - res[key]) / base, 1)
     return res

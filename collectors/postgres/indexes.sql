@@ -4,7 +4,7 @@
 -- about: the 2,000 largest indexes, relpages-based for the others: size_exact)
 -- privileges: none
 -- order: 21
--- max_server: 159999
+-- max_server: 149999
 --
 -- Scale: the pg_stat_user_indexes / pg_statio_user_indexes views are not used (their joins, planned
 -- with stale catalog statistics, are what turns quadratic); one scan of pg_index with the

@@ -172,11 +172,13 @@ def run_collectors(
     only: set[str] | None = None,
     progress: ProgressFn | None = None,
     raw_queries: bool = False,
+    pacer: Any = None,
 ) -> Snapshot:
     """Run every applicable collector on an open session and return the Snapshot.
 
     Statement text (the columns each collector names in ``-- normalize:``) is normalized by the
-    engine (literals -> placeholders) as it arrives; ``raw_queries`` keeps it as the server gave it."""
+    engine (literals -> placeholders) as it arrives; ``raw_queries`` keeps it as the server gave it.
+    ``pacer`` (``dbxray.pacing.Pacer``) pauses after each collector while the server is busy."""
     from dbxray import engine as engines
 
     started = time.monotonic()
@@ -223,8 +225,13 @@ def run_collectors(
             snap.collectors.append(CollectorRun(metric, "error", 0.0, "not run: the connection was lost",
                                                 source=spec.path.name))
             continue
+        t0 = time.monotonic()
         _run_one(session, spec, snap, progress, engine, raw_queries)
+        if pacer is not None and not snap.meta.get("connection_lost"):
+            pacer.after(session, engine, time.monotonic() - t0)
     _session_settings(session, snap, engine.collection_resets)
+    if pacer is not None and pacer.summary():
+        snap.meta["pacing"] = pacer.summary()
     snap.duration_ms = (time.monotonic() - started) * 1000
     snap.meta["extensions"] = ctx.extensions or {}
     return snap

@@ -27,6 +27,8 @@ REPORT_OPTIONS = {
     "top_statements": "rows in the top-statements table (default 10)",
     "plan_top_statements": "statements planned generically by the live analysis (default 5; 0 turns it off)",
     "index_advice": "prove index advice with HypoPG during the report (default true)",
+    "pace": 'on a busy server, pause between collectors: "auto" (default: dbxray busy at most 20 % of the '
+            'time), "off", or the share of time between 0 and 1',
 }
 # what a [targets.NAME] table may set (dbxray report --all; see dbxray.fleet.targets)
 TARGET_OPTIONS = {
@@ -97,6 +99,13 @@ class Config:
         for key in self.report:
             if key not in REPORT_OPTIONS:
                 raise _unknown("[report] option", key, REPORT_OPTIONS)
+        if "pace" in self.report:
+            from dbxray.pacing import parse_pace
+
+            try:
+                parse_pace(self.report["pace"])
+            except BadInput as exc:
+                raise BadInput(f"config: [report] {exc}") from None
         if self.llm:
             from dbxray.llm.settings import DESCRIPTIONS  # light: the SDK is imported only to call the API
 

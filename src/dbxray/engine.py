@@ -117,6 +117,11 @@ class BaseEngine:
     def notes(self, snap: Any) -> list[str]:
         return []
 
+    def busy_sessions(self, session: Any) -> int | None:
+        """How many other sessions are at work on the server right now (``dbxray.pacing``), or None when
+        the engine cannot tell: the collection is then never paced."""
+        return None
+
     def counters_reset(self, new: Any, old: Any) -> str | None:
         """Why the cumulative counters of ``new`` do not continue ``old``'s (a reset, a restart, a
         failover), or None: the interval then starts at the reset, not at ``old``."""

@@ -119,9 +119,11 @@ def live_report(session: Session, config: Any = None, baseline: Baseline = None,
     ``baseline`` may be a function of the new snapshot (``--history`` finds the previous run of the
     same database only once it knows which database this is)."""
     from dbxray.config import Config
+    from dbxray.pacing import Pacer, parse_pace
 
     config = config if config is not None else Config()
-    snapshot = run_collectors(session, progress=progress, raw_queries=raw_queries)
+    pacer = Pacer(parse_pace(config.report_option("pace", "auto")))  # yields to a busy server
+    snapshot = run_collectors(session, progress=progress, raw_queries=raw_queries, pacer=pacer)
     base = baseline(snapshot) if callable(baseline) else baseline
     checked = check(snapshot, config, base)
     if progress:

@@ -71,6 +71,11 @@ def report(
     webhook: str = typer.Option(None, "--webhook", envvar="DBXRAY_WEBHOOK", show_default=False,
                                 help="POST a JSON summary (Slack-compatible 'text': targets, counts, top "
                                      "bottlenecks) to this URL; a failed POST exits 4."),
+    pace: str = typer.Option(None, "--pace", show_default=False,
+                             help="On a busy server (4+ other sessions at work), pause between collectors so "
+                                  "dbxray keeps its connection busy at most this share of the time: auto (0.2, "
+                                  "the default), off, or a number between 0 and 1. An idle server is read at "
+                                  "full speed."),
     llm: bool = LlmOption,
     llm_dry_run: bool = LlmDryRunOption,
     model: str = ModelOption,
@@ -86,6 +91,11 @@ def report(
     from dbxray.store import open_store
 
     cfg = load_config(config)
+    if pace is not None:
+        from dbxray.pacing import parse_pace
+
+        parse_pace(pace)  # a bad value is one line, before connecting
+        cfg.report["pace"] = pace
     llm_settings = llm_settings_for(cfg, model, llm, llm_dry_run)  # a missing key fails here, before connecting
     if webhook:
         from dbxray.report.webhook import check_url

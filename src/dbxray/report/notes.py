@@ -14,6 +14,11 @@ def capability_notes(snap: Any) -> list[str]:
             notes.append(f"{run.name}: collection failed ({run.detail})")
         elif run.status == "timeout":
             notes.append(f"{run.name}: {run.detail}; its checks had nothing to look at")
+    paced = snap.meta.get("pacing")
+    if paced:
+        notes.append(f"the server was busy ({paced['busy_sessions']} other sessions at work): the collection "
+                     f"paused {paced['paused_s']:.1f} s between collectors to keep dbxray's share of the time under "
+                     f"{paced['share']:.0%} (--pace off reads at full speed)")
     from dbxray import engine
 
     notes.extend(engine.of(snap).notes(snap))

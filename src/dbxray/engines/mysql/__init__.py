@@ -37,6 +37,12 @@ class MySQLEngine(BaseEngine):
     def flavor(self, session: Any) -> str:
         return "mariadb" if session.is_mariadb else "mysql"
 
+    def busy_sessions(self, session: Any) -> int | None:
+        """Threads running a statement, ours left out (``Threads_running``: no privilege needed; it counts
+        row-lock waits too, which the default threshold of four absorbs)."""
+        _, rows = session.query("SHOW GLOBAL STATUS LIKE 'Threads_running'")
+        return max(int(rows[0][1]) - 1, 0) if rows else None
+
     def format_version(self, num: int) -> str:
         return f"{num // 10000}.{num // 100 % 100}.{num % 100}"
 

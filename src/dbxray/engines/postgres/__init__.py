@@ -36,6 +36,14 @@ class PostgresEngine(BaseEngine):
 
         return open_session(target, limits)
 
+    def busy_sessions(self, session: Any) -> int | None:
+        """Other client sessions running a statement, not waiting on a lock or on their client (a blocked
+        session costs the server nothing). Other roles' sessions are visible with pg_monitor."""
+        return int(session.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' "
+            "AND coalesce(wait_event_type, '') NOT IN ('Lock', 'Client', 'Activity', 'Extension', 'Timeout')") or 0)
+
     def format_version(self, num: int) -> str:
         return str(num // 10000) if num >= 100000 else f"{num // 10000}.{num // 100 % 100}"
 

@@ -1,0 +1,138 @@
+"""Pacing (``dbxray.pacing``): on a busy server the collection pauses between collectors, on an idle one
+it never does, sessions blocked on a lock do not count as work, and what was paced is said in the report.
+The observer effect itself (TPS lost beside pgbench / sysbench) is measured in bench/bench_observer.py."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from dbxray.collect import run_collectors
+from dbxray.connect import connect
+from dbxray.engine import of as engine_of
+from dbxray.pacing import Pacer, parse_pace
+from dbxray.report.notes import capability_notes
+
+DBXRAY = str(Path(sys.executable).with_name("dbxray"))
+BURN = "SELECT count(*) FROM generate_series(1, 400000000)"  # one core busy for longer than the test
+
+
+@contextlib.contextmanager
+def busy_session(dsn: str):
+    """A session running a CPU-bound statement in a thread until the block ends (then cancelled)."""
+    conn = psycopg.connect(dsn, autocommit=True)
+    started = threading.Event()
+
+    def run() -> None:
+        started.set()
+        with contextlib.suppress(psycopg.Error):
+            conn.execute(BURN)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait()
+    try:
+        deadline = time.monotonic() + 10
+        with psycopg.connect(dsn, autocommit=True) as probe:
+            while time.monotonic() < deadline and not probe.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query = %s AND state = 'active'",
+                    (BURN,)).fetchone()[0]:
+                time.sleep(0.05)
+        yield
+    finally:
+        conn.cancel_safe() if hasattr(conn, "cancel_safe") else conn.cancel()
+        thread.join(10)
+        conn.close()
+
+
+def test_busy_server_is_paced_and_the_report_says_so(pg_db):
+    server, db = pg_db
+    dsn = server.dsn(db)
+    server.run(db, "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g")
+    pacer = Pacer(share=0.5, busy_sessions=1)
+    with busy_session(dsn), connect(dsn) as session:
+        assert engine_of(session).busy_sessions(session) >= 1
+        snap = run_collectors(session, pacer=pacer)
+    assert pacer.paced >= 1 and pacer.slept_s > 0
+    paced = snap.meta["pacing"]
+    assert paced["share"] == 0.5 and paced["busy_sessions"] >= 1 and paced["collectors_paced"] == pacer.paced
+    assert any("the server was busy" in n and "--pace off" in n for n in capability_notes(snap))
+    assert all(run.status in ("ok", "skipped") for run in snap.collectors)
+
+
+def test_idle_server_is_never_paced(pg_db):
+    server, db = pg_db
+    pacer = Pacer(share=0.5, busy_sessions=1)
+    with connect(server.dsn(db)) as session:
+        snap = run_collectors(session, pacer=pacer)
+    assert pacer.paced == 0 and "pacing" not in snap.meta
+    assert not any("the server was busy" in n for n in capability_notes(snap))
+
+
+def test_sessions_blocked_on_a_lock_are_not_work(pg_db):
+    server, db = pg_db
+    dsn = server.dsn(db)
+    server.run(db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
+    holder = psycopg.connect(dsn)
+    holder.execute("UPDATE t SET id = 1 WHERE id = 1")  # an open transaction holding the row
+    waiters = [psycopg.connect(dsn, autocommit=True) for _ in range(2)]
+    threads = [threading.Thread(target=_quiet, args=(c.execute, "UPDATE t SET id = 1 WHERE id = 1"), daemon=True)
+               for c in waiters]
+    try:
+        for th in threads:
+            th.start()
+        with psycopg.connect(dsn, autocommit=True) as probe:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and probe.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0] < 2:
+                time.sleep(0.05)
+        with connect(dsn) as session:
+            assert engine_of(session).busy_sessions(session) == 0
+    finally:
+        holder.rollback()
+        holder.close()
+        for th in threads:
+            th.join(10)
+        for c in waiters:
+            c.close()
+
+
+def _quiet(fn, *args):
+    with contextlib.suppress(psycopg.Error):
+        fn(*args)
+
+
+def test_mariadb_probe_counts_running_threads(my_db):
+    server, db = my_db
+    with connect(server.dsn(db)) as session:
+        busy = engine_of(session).busy_sessions(session)
+    assert isinstance(busy, int) and busy >= 0
+
+
+@pytest.mark.parametrize("value, share", [("auto", 0.2), (None, 0.2), ("off", None), ("0.5", 0.5), (1, None)])
+def test_pace_values(value, share):
+    assert parse_pace(value) == share
+
+
+@pytest.mark.parametrize("argv", [["--pace", "fast"], ["--pace", "0"], ["--pace", "1.5"]])
+def test_bad_pace_is_one_line_before_connecting(argv):
+    result = subprocess.run([DBXRAY, "report", "--dsn", "postgresql://nobody@127.0.0.1:1/x", *argv],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "pace:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_pace_in_the_config_names_the_section(tmp_path):
+    cfg = tmp_path / "dbxray.toml"
+    cfg.write_text('[report]\npace = "sometimes"\n')
+    result = subprocess.run([DBXRAY, "report", "--config", str(cfg), "--dsn", "postgresql://nobody@127.0.0.1:1/x"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "[report] pace:" in result.stderr and "Traceback" not in result.stderr
