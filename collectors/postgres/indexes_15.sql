@@ -4,6 +4,7 @@
 -- about: the 2,000 largest indexes, relpages-based for the others: size_exact)
 -- privileges: none
 -- order: 21
+-- sort: schema, table, index
 -- min_server: 150000
 -- max_server: 159999
 --
@@ -51,7 +52,7 @@ SELECT i.indexrelid::bigint AS indexrelid,
        i.schema,
        i.table_name AS "table",
        i.index_name AS "index",
-       (SELECT am.amname FROM pg_am am WHERE am.oid = i.relam) AS method,
+       am.amname AS method,
        i.indisunique AS is_unique,
        i.indisprimary AS is_primary,
        i.indisexclusion AS is_exclusion,
@@ -59,34 +60,28 @@ SELECT i.indexrelid::bigint AS indexrelid,
        i.indisready AS is_ready,
        i.indisreplident AS is_replica_identity,
        i.indnkeyatts::int AS n_key_columns,
-       -- one entry per key column: the attribute name, or NULL for an expression
-       ARRAY(SELECT CASE WHEN k.attnum > 0 THEN (SELECT a.attname::text FROM pg_attribute a
-                                                  WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) END
-               FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-              WHERE k.ord <= i.indnkeyatts ORDER BY k.ord) AS columns,
+       k.columns,
        -- the same positions as pg_get_indexdef prints them (expressions included); a plain column is
        -- printed as its quoted name, so pg_get_indexdef is only called for indexes with expressions
-       CASE WHEN i.indexprs IS NULL
-            THEN ARRAY(SELECT quote_ident(a.attname)
-                         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-                         CROSS JOIN LATERAL (SELECT a.attname FROM pg_attribute a
-                                             WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum OFFSET 0) a
-                        WHERE k.ord <= i.indnkeyatts ORDER BY k.ord)
-            ELSE ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
-                         FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k) END AS keys,
-       ARRAY(SELECT a.attname::text
-               FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-               CROSS JOIN LATERAL (SELECT a.attname FROM pg_attribute a
-                                   WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum OFFSET 0) a
-              WHERE k.ord > i.indnkeyatts ORDER BY k.ord) AS include_columns,
-       ARRAY(SELECT opc.names ->> x.oid::text
-               FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS x(oid, ord) ORDER BY x.ord) AS opclasses,
-       ARRAY(SELECT (x.opt & 1) = 1 FROM unnest(i.indoption::int2[]) WITH ORDINALITY AS x(opt, ord)
-              ORDER BY x.ord) AS descending,
+       CASE WHEN i.indexprs IS NULL THEN k.quoted_keys
+            ELSE ARRAY(SELECT pg_get_indexdef(i.indexrelid, n, true)
+                         FROM generate_series(1, i.indnkeyatts) AS n ORDER BY n) END AS keys,
+       coalesce(k.include_columns, '{}') AS include_columns,
+       k.opclasses,
+       k.descending,
        i.indcollation::text AS collations,
        pg_get_expr(i.indexprs, i.indrelid, true) AS expressions,
        pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
-       coalesce(plain.definition, pg_get_indexdef(i.indexrelid)) AS definition,
+       -- a plain index (columns only, default operator classes and collations, no options, predicate or
+       -- NULLS NOT DISTINCT) is written here exactly as pg_get_indexdef prints it: that function costs
+       -- 40 us an index, half of this query on a large catalog; it still writes every other index
+       CASE WHEN k.plain AND i.indexprs IS NULL AND i.indpred IS NULL AND i.index_reloptions IS NULL
+                 AND i.table_relkind <> 'p' AND NOT i.indnullsnotdistinct
+            THEN 'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+                 || quote_ident(i.index_name) || ' ON ' || quote_ident(i.schema) || '.' || quote_ident(i.table_name)
+                 || ' USING ' || quote_ident(am.amname) || ' (' || array_to_string(k.quoted_keys, ', ') || ')'
+                 || coalesce(' INCLUDE (' || array_to_string(k.quoted_include, ', ') || ')', '')
+            ELSE pg_get_indexdef(i.indexrelid) END AS definition,
        con.conname AS constraint_name,
        con.contype::text AS constraint_type,
        pg_stat_get_numscans(i.indexrelid)::bigint AS idx_scan,
@@ -103,33 +98,29 @@ SELECT i.indexrelid::bigint AS indexrelid,
        i.table_relkind::text AS table_relkind,
        i.size_exact AND NOT i.locked_exclusive AS size_exact
 FROM ranked i
--- operator class names looked up in one JSON object built once (a probe of pg_opclass per key column
--- cost a quarter of this query on 30,000 indexes)
+-- operator class names (and the default ones by input type) in one JSON object built once (a probe of
+-- pg_opclass per key column cost a quarter of this query on 30,000 indexes)
 CROSS JOIN (SELECT jsonb_object_agg(o.oid::text, o.opcname) AS names,
                    jsonb_object_agg(o.oid::text, o.opcintype::text) FILTER (WHERE o.opcdefault) AS defaults
             FROM pg_opclass o) opc
--- the definition of a plain index (columns only, default operator classes and collations, no options,
--- predicate or NULLS NOT DISTINCT) written here exactly as pg_get_indexdef prints it: that function
--- costs 40 us an index (half of this query); it still writes every other index
-LEFT JOIN LATERAL (
-  SELECT 'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || quote_ident(i.index_name)
-         || ' ON ' || quote_ident(i.schema) || '.' || quote_ident(i.table_name)
-         || ' USING ' || quote_ident(max(am.amname)) || ' ('
-         || string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) FILTER (WHERE k.ord <= i.indnkeyatts) || ')'
-         || coalesce(' INCLUDE (' || string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
-                                     FILTER (WHERE k.ord > i.indnkeyatts) || ')', '') AS definition
+CROSS JOIN LATERAL (SELECT am.amname FROM pg_am am WHERE am.oid = i.relam OFFSET 0) am
+-- every per-column array from one pass over the index's columns (a probe of pg_attribute each)
+CROSS JOIN LATERAL (
+  SELECT array_agg(a.attname::text ORDER BY k.ord) FILTER (WHERE k.ord <= i.indnkeyatts) AS columns,
+         array_agg(quote_ident(a.attname) ORDER BY k.ord) FILTER (WHERE k.ord <= i.indnkeyatts) AS quoted_keys,
+         array_agg(a.attname::text ORDER BY k.ord) FILTER (WHERE k.ord > i.indnkeyatts) AS include_columns,
+         array_agg(quote_ident(a.attname) ORDER BY k.ord) FILTER (WHERE k.ord > i.indnkeyatts) AS quoted_include,
+         array_agg(opc.names ->> k.cls::text ORDER BY k.ord) FILTER (WHERE k.ord <= i.indnkeyatts) AS opclasses,
+         array_agg((k.opt & 1) = 1 ORDER BY k.ord) FILTER (WHERE k.ord <= i.indnkeyatts) AS descending,
+         bool_and(k.ord > i.indnkeyatts
+                  OR (k.opt = 0 AND k.attnum > 0 AND k.coll IN (0, a.attcollation)
+                      AND opc.defaults ->> k.cls::text = a.atttypid::text)) AS plain
   FROM unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[], i.indoption::int2[])
        WITH ORDINALITY AS k(attnum, cls, coll, opt, ord)
-  CROSS JOIN LATERAL (SELECT a.attname, a.atttypid, a.attcollation FROM pg_attribute a
-                      WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum OFFSET 0) a
-  CROSS JOIN LATERAL (SELECT am.amname FROM pg_am am WHERE am.oid = i.relam OFFSET 0) am
-  WHERE i.indexprs IS NULL AND i.indpred IS NULL AND i.index_reloptions IS NULL AND i.table_relkind <> 'p'
-    AND NOT i.indnullsnotdistinct
-  HAVING count(*) = i.indnatts
-     AND bool_and(k.ord > i.indnkeyatts
-                  OR (k.opt = 0 AND k.coll IN (0, a.attcollation) AND opc.defaults ->> k.cls::text = a.atttypid::text))
-) plain ON true
+  LEFT JOIN LATERAL (SELECT a.attname, a.atttypid, a.attcollation FROM pg_attribute a
+                     WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum OFFSET 0) a ON true
+) k
 LEFT JOIN LATERAL (SELECT con.conname, con.contype FROM pg_constraint con
                    WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')
                    LIMIT 1) con ON true
-ORDER BY i.schema, i.table_name, i.index_name
+-- (sorted by dbxray: '-- sort:' above; the server's sort of every wide row cost a quarter of the query)

@@ -267,6 +267,9 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
             snap.meta["connection_lost"] = {"during": spec.metric, "detail": detail}
         return
     frame = frame_from_columns(cols, columns, nrows)
+    sort = [c.strip() for c in spec.headers.get("sort", "").split(",") if c.strip()]
+    if sort and nrows > 1 and all(c in frame for c in sort):  # ``-- sort:``: cheaper here than on the server
+        frame = frame.sort_values(sort, kind="stable", ignore_index=True)
     if spec.normalize and not raw_queries:
         from dbxray.engines.sqltext import normalize_frame, safe_normalize
 
@@ -305,6 +308,15 @@ def query_collector(session: Session, spec: CollectorSpec) -> tuple[list[str], l
         after = builder.columns[builder.cols.index(key)][-1]
 
 
+def _shared(seen: dict, values: Any) -> list:
+    """``values`` with each string replaced by the first equal one ``seen`` holds (a C-level map: this
+    runs over every value of a large catalog); anything unhashable is kept as it is."""
+    try:
+        return list(map(seen.setdefault, values, values))
+    except TypeError:  # a list or a dict among the values
+        return [seen.setdefault(v, v) if isinstance(v, str) else v for v in values]
+
+
 class ColumnBuilder:
     """Rows appended batch by batch into one list per column. The driver makes a new ``str`` for every
     value, so 'public' on 150,000 index rows would be 150,000 objects, and so would the table names,
@@ -338,10 +350,10 @@ class ColumnBuilder:
             elif self._lists[j]:
                 for v in values:
                     if isinstance(v, list):
-                        v[:] = [seen.setdefault(x, x) if isinstance(x, str) else x for x in v]
+                        v[:] = _shared(seen, v)
                 self.columns[j].extend(values)
             else:
-                self.columns[j].extend([seen.setdefault(v, v) if isinstance(v, str) else v for v in values])
+                self.columns[j].extend(_shared(seen, values))
         self.rows += len(batch)
 
     def _decide(self, by_column: list[tuple]) -> None:

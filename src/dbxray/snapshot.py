@@ -57,7 +57,8 @@ class Snapshot:
     # -- access ---------------------------------------------------------------------------------
     def __getitem__(self, name: str) -> pd.DataFrame:
         """The frame of a collector, or an empty frame when it did not run: checks stay simple."""
-        return self.frames.get(name, pd.DataFrame())
+        frame = self.frames.get(name)  # not .get(name, pd.DataFrame()): that builds a frame on every call
+        return frame if frame is not None else pd.DataFrame()
 
     def has(self, name: str) -> bool:
         return name in self.frames

@@ -44,7 +44,7 @@ def _shared(values: list) -> list:
     if len(set(sample)) > len(sample) // 2:
         return values
     seen: dict = {}
-    return [seen.setdefault(v, v) for v in values]
+    return list(map(seen.setdefault, values, values))
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
