@@ -70,3 +70,23 @@ def test_duplicate_column_names_kept() -> None:
     got = frame_from_columns(["a", "a"], [[1, 2], ["x", "y"]], 2)
     assert list(got.columns) == ["a", "a"]
     assert got.iloc[1, 1] == "y"
+
+
+def test_equal_lists_share_one_list_and_the_frame_is_unchanged() -> None:
+    rows = [_row(i) for i in range(3000)]
+    expected = pd.DataFrame.from_records([tuple(list(v) if isinstance(v, list) else v for v in r) for r in rows],
+                                         columns=COLUMNS)
+    cols, columns, n = _build(rows, 1000)
+    keys = columns[cols.index("keys")]
+    assert len({id(k) for k in keys}) == 2  # ['id', 'name'] and ['id'], 3,000 rows
+    pd.testing.assert_frame_equal(frame_from_columns(cols, columns, n), expected, check_index_type=False)
+
+
+def test_sort_columns_orders_rows_as_the_server_would() -> None:
+    from dbxray.collect import sort_columns
+
+    cols = ["schema", "table", "n"]
+    columns = [["b", "a", "a", None, "a"], ["x", "Z", "z", "y", "Z"], [1, 2, 3, 4, 5]]
+    sort_columns(cols, columns, ["schema", "table"])
+    # byte order ('Z' < 'z'), None last, equal keys kept in their order (stable)
+    assert columns == [["a", "a", "a", "b", None], ["Z", "Z", "z", "x", "y"], [2, 5, 3, 1, 4]]

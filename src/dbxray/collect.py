@@ -266,10 +266,10 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
         if session.lost() and not snap.meta.get("connection_lost"):
             snap.meta["connection_lost"] = {"during": spec.metric, "detail": detail}
         return
-    frame = frame_from_columns(cols, columns, nrows)
     sort = [c.strip() for c in spec.headers.get("sort", "").split(",") if c.strip()]
-    if sort and nrows > 1 and all(c in frame for c in sort):  # ``-- sort:``: cheaper here than on the server
-        frame = frame.sort_values(sort, kind="stable", ignore_index=True)
+    if sort and nrows > 1 and all(c in cols for c in sort):  # ``-- sort:``: cheaper here than on the server
+        sort_columns(cols, columns, sort)
+    frame = frame_from_columns(cols, columns, nrows)
     if spec.normalize and not raw_queries:
         from dbxray.engines.sqltext import normalize_frame, safe_normalize
 
@@ -317,6 +317,29 @@ def _shared(seen: dict, values: Any) -> list:
         return [seen.setdefault(v, v) if isinstance(v, str) else v for v in values]
 
 
+def _pooled(pool: dict, seen: dict, values: Any) -> list:
+    """Lists (key columns, operator classes, INCLUDE lists) with equal lists sharing one list object and
+    their strings shared: 150,000 indexes carry a few thousand distinct ``['id']``, ``[False]`` or ``[]``.
+    Frame values are read-only, so sharing is safe; lists of unhashable items are left as they are."""
+    out = []
+    for v in values:
+        if isinstance(v, list):
+            try:
+                hit = pool.get(tuple(v))
+            except TypeError:
+                hit = None
+            if hit is None:
+                v[:] = _shared(seen, v)
+                try:
+                    pool[tuple(v)] = v
+                except TypeError:
+                    pass
+                hit = v
+            v = hit
+        out.append(v)
+    return out
+
+
 class ColumnBuilder:
     """Rows appended batch by batch into one list per column. The driver makes a new ``str`` for every
     value, so 'public' on 150,000 index rows would be 150,000 objects, and so would the table names,
@@ -333,6 +356,7 @@ class ColumnBuilder:
         self.rows = 0
         self._shared: list[dict | None] | None = None
         self._lists: list[bool] = []
+        self._pools: list[dict] = []
 
     def add(self, cols: list[str], batch: list) -> None:
         if not self.cols:
@@ -348,16 +372,14 @@ class ColumnBuilder:
             if seen is None:
                 self.columns[j].extend(values)
             elif self._lists[j]:
-                for v in values:
-                    if isinstance(v, list):
-                        v[:] = _shared(seen, v)
-                self.columns[j].extend(values)
+                self.columns[j].extend(_pooled(self._pools[j], seen, values))
             else:
                 self.columns[j].extend(_shared(seen, values))
         self.rows += len(batch)
 
     def _decide(self, by_column: list[tuple]) -> None:
         self._shared, self._lists = [], []
+        self._pools = [{} for _ in by_column]
         for values in by_column:
             first = next((v for v in values[:100] if v is not None), None)
             if isinstance(first, list):
@@ -368,6 +390,20 @@ class ColumnBuilder:
             repeated = bool(sample) and len(set(sample)) <= len(sample) // 2
             self._shared.append({} if repeated else None)
             self._lists.append(False)
+
+
+def sort_columns(cols: list[str], columns: list[list], keys: list[str]) -> None:
+    """Reorder the column lists, in place and one column at a time, by the values of ``keys`` (byte order
+    of strings, as the server's C collation of ``name``; None last). A sorted copy of a whole 150,000-row
+    frame would be a transient second frame."""
+    key_columns = [columns[cols.index(k)] for k in keys]
+
+    def key(i: int) -> tuple:
+        return tuple((v is None, v if v is not None else "") for v in (c[i] for c in key_columns))
+
+    order = sorted(range(len(columns[0])), key=key)
+    for j, values in enumerate(columns):
+        columns[j] = [values[i] for i in order]
 
 
 def frame_from_columns(cols: list[str], columns: list[list], nrows: int) -> Any:
