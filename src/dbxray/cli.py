@@ -81,6 +81,9 @@ def install_signal_handlers() -> None:
 def main() -> None:
     """Console entry point: every user-facing error is one line on stderr and a non-zero exit."""
     install_signal_handlers()
+    from dbxray import pacing
+
+    pacing.LOWER_PRIORITY_WHEN_BUSY = True  # this process is dbxray's own: it may yield to a busy server
     # a 10,000-table catalog is a million small containers, and the default thresholds run the cyclic
     # collector over all of them again and again: a sixth of the report's own CPU. Rarer collections.
     gc.set_threshold(100_000, 50, 100)
