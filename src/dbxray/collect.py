@@ -196,6 +196,8 @@ def run_collectors(
     if raw_queries:
         snap.meta["raw_queries"] = True  # the opt-in is recorded with what it kept
     specs = load_specs(session.engine)
+    if pacer is not None:
+        pacer.start(session, engine)  # a busy server is known before any work: the process yields from here
     _session_settings(session, snap, engine.collection_settings)  # e.g. no JIT: it costs more than it saves
     # extensions and server first: the other collectors' variants depend on what is installed
     # and on who we are

@@ -23,7 +23,7 @@ from dbxray.errors import BadInput
 
 DEFAULT_SHARE = 0.2  # measured: 17 % TPS lost unpaced, under 5 % at this share (bench/bench_observer.py)
 BUSY_SESSIONS = 4  # other sessions at work that make the server "busy"
-MIN_PACED_S = 0.02  # collectors shorter than this are not worth a pause (nor a probe)
+MIN_PACED_S = 0.005  # collectors shorter than this are not worth a pause (nor a probe)
 PROBE_EVERY_S = 1.0  # the busy probe is one cheap query, run at most this often
 NICE = 10  # the CLI's own CPU priority once the server is found busy (it may share the server's host)
 # set by the CLI's entry point only: a library caller's process (a test runner, an application) keeps its
@@ -59,21 +59,31 @@ class Pacer:
     _busy: int | None = field(default=None, repr=False)
     _reniced: bool = field(default=False, repr=False)
 
+    def start(self, session: Any, engine: Any) -> None:
+        """Called before the first collector: a busy server is known before any work is done, so the
+        process yields (its CPU priority) from the start."""
+        if self.share is not None and self._is_busy(session, engine):
+            self._yield_cpu()
+
     def after(self, session: Any, engine: Any, elapsed_s: float) -> None:
         """Called after each collector with the seconds it took."""
-        if self.share is None or elapsed_s < MIN_PACED_S:
+        if self.share is None or elapsed_s < MIN_PACED_S or not self._is_busy(session, engine):
             return
-        busy = self._probe(session, engine)
-        if busy is None or busy < self.busy_sessions:
-            return
-        if LOWER_PRIORITY_WHEN_BUSY and not self._reniced:
-            self._reniced = True
-            with contextlib.suppress(OSError):
-                os.nice(NICE)
+        self._yield_cpu()
         pause = elapsed_s * (1 - self.share) / self.share
         time.sleep(pause)
         self.slept_s += pause
         self.paced += 1
+
+    def _is_busy(self, session: Any, engine: Any) -> bool:
+        busy = self._probe(session, engine)
+        return busy is not None and busy >= self.busy_sessions
+
+    def _yield_cpu(self) -> None:
+        if LOWER_PRIORITY_WHEN_BUSY and not self._reniced:
+            self._reniced = True
+            with contextlib.suppress(OSError):
+                os.nice(NICE)
 
     def _probe(self, session: Any, engine: Any) -> int | None:
         now = time.monotonic()
