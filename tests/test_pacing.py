@@ -116,7 +116,7 @@ def test_mariadb_probe_counts_running_threads(my_db):
     assert isinstance(busy, int) and busy >= 0
 
 
-@pytest.mark.parametrize("value, share", [("auto", 0.2), (None, 0.2), ("off", None), ("0.5", 0.5), (1, None)])
+@pytest.mark.parametrize("value, share", [("auto", 0.1), (None, 0.1), ("off", None), ("0.5", 0.5), (1, None)])
 def test_pace_values(value, share):
     assert parse_pace(value) == share
 

@@ -73,7 +73,7 @@ def report(
                                      "bottlenecks) to this URL; a failed POST exits 4."),
     pace: str = typer.Option(None, "--pace", show_default=False,
                              help="On a busy server (4+ other sessions at work), pause between collectors so "
-                                  "dbxray keeps its connection busy at most this share of the time: auto (0.2, "
+                                  "dbxray keeps its connection busy at most this share of the time: auto (0.1, "
                                   "the default), off, or a number between 0 and 1. An idle server is read at "
                                   "full speed."),
     llm: bool = LlmOption,
