@@ -56,6 +56,9 @@ def _pg_shop_workload(dsn: str, rounds: int = 600) -> None:
 
 
 def _warnings(rep) -> list[str]:
+    # what fires at all (info included), for whoever runs this with -s: the "which of them fire"
+    print("design/transaction/caching findings:", sorted({(f.check, f.severity) for f in rep.findings
+                                                          if f.check in MINE}))
     return [f"{f.check}: {f.title}" for f in rep.findings if f.check in MINE and f.severity != "info"]
 
 
