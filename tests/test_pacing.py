@@ -109,11 +109,36 @@ def _quiet(fn, *args):
         fn(*args)
 
 
-def test_mariadb_probe_counts_running_threads(my_db):
+def test_mariadb_probe_counts_connections_at_work(my_db):
+    """Two connections running short statements back to back count as at work, between statements too;
+    once they stop, they no longer do."""
     server, db = my_db
+    stop = threading.Event()
+    conns = [server.admin(db) for _ in range(2)]
+
+    def work(conn) -> None:
+        with conn.cursor() as cur:
+            while not stop.is_set():
+                cur.execute("SELECT 1")
+                cur.fetchall()
+
+    threads = [threading.Thread(target=work, args=(c,), daemon=True) for c in conns]
+    try:
+        for th in threads:
+            th.start()
+        time.sleep(0.3)
+        with connect(server.dsn(db)) as session:
+            busy = max(engine_of(session).busy_sessions(session) for _ in range(5))
+        assert busy >= 2
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(10)
+    time.sleep(0.3)
     with connect(server.dsn(db)) as session:
-        busy = engine_of(session).busy_sessions(session)
-    assert isinstance(busy, int) and busy >= 0
+        assert engine_of(session).busy_sessions(session) < 2
+    for c in conns:
+        c.close()
 
 
 @pytest.mark.parametrize("value, share", [("auto", 0.1), (None, 0.1), ("off", None), ("0.5", 0.5), (1, None)])

@@ -59,7 +59,7 @@ def regression(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     statement whose time per call rose ``mean_ratio`` times (with ``min_calls`` calls in both
     intervals and at least ``min_mean_ms`` now), or whose share of all statement time jumped by
     ``share_jump_pct`` points while it also got ``share_jump_ratio`` times slower per call (a share
-    grows on its own when the rest of the workload stops), regressed; one that takes
+    grows on its own when the rest of the workload stops; at least ``min_mean_ms`` now too), regressed; one that takes
     ``new_heavy_pct`` of the time and was not there before is new load. The usual causes: a dropped
     or unused index, stale statistics after a bulk load, data growth past a plan's tipping point, a
     new parameter distribution, a new feature.
@@ -91,9 +91,10 @@ def regression(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
             continue
         ratio = now["mean_ms"] / was["mean_ms"] if was["mean_ms"] > 0 else 0.0
         slower = now["calls"] >= t["min_calls"] and now["mean_ms"] >= t["min_mean_ms"] and ratio >= t["mean_ratio"]
-        # a larger share alone is not a regression: it also grows when the rest of the workload stops
+        # a larger share alone is not a regression: it also grows when the rest of the workload stops; and
+        # under min_mean_ms per call a 1.5x ratio is the timer's noise (0.01 -> 0.016 ms between two runs)
         jumped = now["share_pct"] - was["share_pct"] >= t["share_jump_pct"] and ratio >= t["share_jump_ratio"] \
-            and now["calls"] >= t["min_calls"]
+            and now["calls"] >= t["min_calls"] and now["mean_ms"] >= t["min_mean_ms"]
         if not (slower or jumped):
             continue
         evidence.update({"calls_before": int(was["calls"]), "mean_ms_before": round(was["mean_ms"], 3),
