@@ -43,9 +43,9 @@ def normalize_digest(text: str) -> str | None:
     return text
 
 
-def parse_statement(text: str, columns: dict[tuple[str, str], dict[str, dict]], default_schema: str,
-                    digest: bool = True) -> ParsedStatement | None:
-    """Per-table predicates of one statement, resolved against the real columns (case-insensitive)."""
+def parse_one(text: str, digest: bool = True) -> tuple[Any, str] | None:
+    """(sqlglot tree, kind) of one statement (a digest's text normalized first): kind is select, update,
+    delete or insert; None when it is not exactly one statement of those kinds or does not parse."""
     import sqlglot
     from sqlglot import exp
 
@@ -59,14 +59,20 @@ def parse_statement(text: str, columns: dict[tuple[str, str], dict[str, dict]], 
     if len(trees) != 1:
         return None
     tree = trees[0]
-    if isinstance(tree, exp.Select | exp.Union):
-        kind = "select"
-    elif isinstance(tree, exp.Update):
-        kind = "update"
-    elif isinstance(tree, exp.Delete):
-        kind = "delete"
-    else:
+    kind = ("select" if isinstance(tree, exp.Select | exp.Union) else "update" if isinstance(tree, exp.Update)
+            else "delete" if isinstance(tree, exp.Delete) else "insert" if isinstance(tree, exp.Insert) else "")
+    return (tree, kind) if kind else None
+
+
+def parse_statement(text: str, columns: dict[tuple[str, str], dict[str, dict]], default_schema: str,
+                    digest: bool = True) -> ParsedStatement | None:
+    """Per-table predicates of one statement, resolved against the real columns (case-insensitive)."""
+    from sqlglot import exp
+
+    parsed = parse_one(text, digest)
+    if parsed is None or parsed[1] == "insert":  # an INSERT has no predicates to index for
         return None
+    tree, kind = parsed
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     accesses: dict[tuple[str, str], Access] = {}
     for scope_node in _scopes(tree):

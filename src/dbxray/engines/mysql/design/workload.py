@@ -67,25 +67,14 @@ class WorkDigest:
 
 def analyze(text: str, columns: dict, default_schema: str, digest: bool = True) -> WorkDigest | None:
     """Parse one statement into the parts the design checks read (or None when it cannot be parsed)."""
-    import sqlglot
     from sqlglot import exp
 
-    from dbxray.engines.mysql.advisor.parse import _scopes, normalize_digest
+    from dbxray.engines.mysql.advisor.parse import _scopes, parse_one
 
-    sql = normalize_digest(text) if digest else (text or "").strip().rstrip(";")
-    if not sql:
+    parsed = parse_one(text, digest)
+    if parsed is None:
         return None
-    try:
-        trees = [t for t in sqlglot.parse(sql, read="mysql") if t is not None]
-    except Exception:
-        return None
-    if len(trees) != 1:
-        return None
-    tree = trees[0]
-    kind = ("select" if isinstance(tree, exp.Select | exp.Union) else "update" if isinstance(tree, exp.Update)
-            else "delete" if isinstance(tree, exp.Delete) else "insert" if isinstance(tree, exp.Insert) else "")
-    if not kind:
-        return None
+    tree, kind = parsed
     out = WorkDigest("", text, default_schema, 0, 0, 0, 0, 0, 0, kind=kind)
     out.params = tree.find(exp.Placeholder) is not None
     out.group_or_agg = tree.find(exp.Group, exp.AggFunc) is not None

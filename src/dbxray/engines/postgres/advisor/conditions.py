@@ -38,18 +38,20 @@ class Conditions:
             if col and expr.nulltesttype == enums.NullTestType.IS_NULL:
                 col[0].uses.append(ColumnUse(col[1], "null"))
 
-    def _in_subquery(self, expr: Any, scope: Scope) -> None:
-        """``x IN (SELECT y ...)``: both x and y are join columns (a semi-join)."""
+    def _in_subquery(self, expr: Any, scope: Scope) -> tuple[Any, Any] | None:
+        """``x IN (SELECT y ...)``: both x and y are join columns (a semi-join). Returns the two resolved
+        columns (either may be None), or None for a comparison other than ``=``."""
         outputs = self.statement(expr.subselect, scope)
         self.walk(expr.testexpr, scope)
         if expr.operName and expr.operName[-1].sval != "=":
-            return
+            return None
         left = self.column(expr.testexpr, scope)
         right = outputs[0][1] if len(outputs) == 1 else None
         for col in (left, right):
             if col:
                 col[0].uses.append(ColumnUse(col[1], "join", "="))
                 col[0].referenced.add(col[1])
+        return left, right
 
     def _a_expr(self, expr: Any, scope: Scope) -> None:
         from pglast import enums

@@ -121,21 +121,14 @@ class _DesignAnalyzer(_Analyzer):
                                             text=_deparse(expr)))
         super()._a_expr(expr, scope)
 
-    def _in_subquery(self, expr: Any, scope: Any) -> None:
-        from dbxray.engines.postgres.advisor.statement import ColumnUse
-
-        outputs = self.statement(expr.subselect, scope)
-        self.walk(expr.testexpr, scope)
-        if expr.operName and expr.operName[-1].sval != "=":
-            return
-        left = self.column(expr.testexpr, scope)
-        right = outputs[0][1] if len(outputs) == 1 else None
-        for col in (left, right):
-            if col:
-                col[0].uses.append(ColumnUse(col[1], "join", "="))
-                col[0].referenced.add(col[1])
+    def _in_subquery(self, expr: Any, scope: Any) -> tuple[Any, Any] | None:
+        pair = super()._in_subquery(expr, scope)  # the semi-join's columns, recorded as the advisor does
+        if pair is None:
+            return None
+        left, right = pair
         if left and right and left[0] is not right[0]:
             self.pairs.append(((left[0].schema, left[0].table, left[1]), (right[0].schema, right[0].table, right[1])))
+        return pair
 
 
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
