@@ -10,7 +10,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from dbxray.collect import ColumnBuilder, frame_from_columns
+from dbxray.columns import ColumnBuilder, frame_from_columns
 
 UTC = dt.UTC
 COLUMNS = ["id", "name", "schema", "ratio", "maybe_int", "flag", "maybe_flag", "amount", "seen_at", "naive_at",
@@ -83,7 +83,7 @@ def test_equal_lists_share_one_list_and_the_frame_is_unchanged() -> None:
 
 
 def test_sort_columns_orders_rows_as_the_server_would() -> None:
-    from dbxray.collect import sort_columns
+    from dbxray.columns import sort_columns
 
     cols = ["schema", "table", "n"]
     columns = [["b", "a", "a", None, "a"], ["x", "Z", "z", "y", "Z"], [1, 2, 3, 4, 5]]
