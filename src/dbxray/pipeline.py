@@ -118,15 +118,17 @@ def live_report(session: Session, config: Any = None, baseline: Baseline = None,
 
     ``baseline`` may be a function of the new snapshot (``--history`` finds the previous run of the
     same database only once it knows which database this is)."""
+    from dbxray import gcpause
     from dbxray.config import Config
     from dbxray.pacing import Pacer, parse_pace
 
     config = config if config is not None else Config()
     pacer = Pacer(parse_pace(config.report_option("pace", "auto")))  # yields to a busy server
-    snapshot = run_collectors(session, progress=progress, raw_queries=raw_queries, pacer=pacer)
-    base = baseline(snapshot) if callable(baseline) else baseline
-    checked = check(snapshot, config, base)
-    if progress:
-        progress("plans and index advice")
-    live = live_analysis(session, snapshot, checked, config)
-    return snapshot, build(snapshot, checked, config, live)
+    with gcpause.paused():  # millions of objects that all live to the end: the collector's passes free nothing
+        snapshot = run_collectors(session, progress=progress, raw_queries=raw_queries, pacer=pacer)
+        base = baseline(snapshot) if callable(baseline) else baseline
+        checked = check(snapshot, config, base)
+        if progress:
+            progress("plans and index advice")
+        live = live_analysis(session, snapshot, checked, config)
+        return snapshot, build(snapshot, checked, config, live)

@@ -179,6 +179,27 @@ def test_event_times_without_a_time_zone_are_info(pg_db):
     assert not findings(report(pg.dsn(name)), "timestamp_without_tz")
 
 
+def test_a_schema_wide_convention_is_one_finding_whose_sql_runs(pg_db):
+    """Fourteen tables of one schema with event times in plain timestamps: one finding for the schema (not
+    fourteen), its SQL migrates the tables it lists, and the two tables of another schema stay per table."""
+    pg, name = pg_db
+    tables = "".join(f"CREATE TABLE app.t{i} (id bigint PRIMARY KEY, created_at timestamp);" for i in range(14))
+    pg.run(name, STATS + f"""
+        CREATE SCHEMA app; {tables}
+        CREATE SCHEMA "Odd Schema";
+        CREATE TABLE "Odd Schema".a (id bigint PRIMARY KEY, sent timestamp);
+        CREATE TABLE "Odd Schema".b (id bigint PRIMARY KEY, sent timestamp);
+    """)
+    hits = findings(report(pg.dsn(name), timestamp_without_tz={"group_above": 10}), "timestamp_without_tz")
+    grouped = [f for f in hits if f.object["schema"] == "app"]
+    assert len(grouped) == 1 and grouped[0].object == {"schema": "app"}
+    assert grouped[0].evidence["tables"] == 14 and grouped[0].evidence["column_count"] == 14
+    assert sorted(f.object["table"] for f in hits if f.object["schema"] == "Odd Schema") == ["a", "b"]
+    _fix(pg, name, grouped[0].sql)
+    left = findings(report(pg.dsn(name), timestamp_without_tz={"group_above": 10}), "timestamp_without_tz")
+    assert not [f for f in left if f.object["schema"] == "app"]
+
+
 def test_hot_statement_reading_few_columns_of_wide_rows(pg_db):
     pg, name = pg_db
     filler = ", ".join(f"c{i} text" for i in range(12))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -61,6 +61,30 @@ def has_currency_sibling(columns: Iterable[str]) -> str | None:
 
 
 # -- rates ------------------------------------------------------------------------------------------------
+
+GROUP_ABOVE = 10  # tables per schema above which a per-table convention finding becomes one per schema
+LISTED = 20  # columns a schema-level finding lists by name
+
+
+def by_schema(hits: list[tuple[tuple[str, str], list[Any]]], group_above: int) -> Iterator[tuple[str | None, list]]:
+    """Per-table hits ``((schema, table), columns)`` as the findings to make: ``(None, [hit])`` for each table
+    of a schema with at most ``group_above`` of them, ``(schema, hits)`` once for a schema with more. A
+    convention followed by 5,000 tables is one decision, not 5,000 findings (the report, the diagnosis and
+    the LLM payload would drown in them)."""
+    schemas: dict[str, list] = {}
+    for hit in hits:
+        schemas.setdefault(hit[0][0], []).append(hit)
+    for schema, items in schemas.items():
+        if len(items) > group_above:
+            yield schema, items
+        else:
+            for item in items:
+                yield None, [item]
+
+
+def tables_text(n: int) -> str:
+    return f"{n} table" + ("" if n == 1 else "s")
+
 
 def per_hour(count: float, seconds: float | None) -> float | None:
     if not seconds or seconds <= 0:

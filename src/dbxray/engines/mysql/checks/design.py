@@ -16,12 +16,16 @@ from typing import Any
 from dbxray.checks import check
 from dbxray.checks.design_rules import (
     EVENT_TIME_NAMES,
+    GROUP_ABOVE,
+    LISTED,
     MONEY_NAMES,
     NOT_MONEY_NAMES,
+    by_schema,
     event_time_name,
     has_currency_sibling,
     money_name,
     pct,
+    tables_text,
     window_text,
 )
 from dbxray.checks.helpers import human_bytes, short_query
@@ -406,10 +410,12 @@ def _base_type_len(column_type: Any) -> str:
 
 # -- time zones -------------------------------------------------------------------------------------------
 
-@check("timestamp_without_tz", "schema_design", engines=ENGINES, name_pattern=EVENT_TIME_NAMES)
+@check("timestamp_without_tz", "schema_design", engines=ENGINES, name_pattern=EVENT_TIME_NAMES,
+       group_above=GROUP_ABOVE)
 def timestamp_without_tz(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """``DATETIME`` columns that record when something happened (names matching ``name_pattern``): info,
-    one finding per table.
+    one finding per table, or one per schema where more than ``group_above`` of its tables have them (a
+    convention, not a table's slip).
 
     Why: ``DATETIME`` stores a wall-clock reading without a zone; if every writer uses UTC it is fine, but
     an application serving several time zones (or a server whose ``time_zone`` is local, with DST)
@@ -420,25 +426,45 @@ def timestamp_without_tz(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: write UTC in every session (``SET time_zone = '+00:00'``) and convert on display, or TIMESTAMP
     where its range is enough.
     """
-    tz, system_tz = setting(snap, "time_zone"), setting(snap, "system_time_zone")
+    zones = {"time_zone": setting(snap, "time_zone"), "system_time_zone": setting(snap, "system_time_zone")}
+    hits = []
     for key, cols in sorted(_columns(snap).items()):
-        hits = [c for c in cols.values() if str(c.get("data_type") or "").lower() == "datetime"
-                and event_time_name(c["column"], t["name_pattern"])]
-        if not hits:
+        found = [c for c in cols.values() if str(c.get("data_type") or "").lower() == "datetime"
+                 and event_time_name(c["column"], t["name_pattern"])]
+        if found:
+            hits.append((key, found))
+    for schema, items in by_schema(hits, int(t["group_above"])):
+        if schema is None:
+            key, cols = items[0]
+            names = [c["column"] for c in cols]
+            yield Finding(
+                check="timestamp_without_tz",
+                severity="info",
+                title=f"{key[1]} records event times in DATETIME, without a time zone ({', '.join(names)})",
+                object={"schema": key[0], "table": key[1], "columns": names},
+                evidence={"columns": {c["column"]: c.get("column_type") for c in cols}, **zones},
+                recommendation=_DATETIME_ADVICE,
+                sql=None,
+            )
             continue
-        names = [c["column"] for c in hits]
+        columns = [(key, c) for key, cols in items for c in cols]
         yield Finding(
             check="timestamp_without_tz",
             severity="info",
-            title=f"{key[1]} records event times in DATETIME, without a time zone ({', '.join(names)})",
-            object={"schema": key[0], "table": key[1], "columns": names},
-            evidence={"columns": {c["column"]: c.get("column_type") for c in hits}, "time_zone": tz,
-                      "system_time_zone": system_tz},
-            recommendation=("DATETIME keeps wall-clock readings without a zone. If the application serves more than "
-                            "one time zone, make every session write UTC (SET time_zone = '+00:00', or the "
-                            "driver's setting) and convert on display; TIMESTAMP stores UTC itself but ends in 2038."),
+            title=(f"{tables_text(len(items))} of schema {schema} record event times in DATETIME, without a time zone "
+                   f"({len(columns)} columns)"),
+            object={"schema": schema},
+            evidence={"tables": len(items), "column_count": len(columns),
+                      "columns": {f"{key[1]}.{c['column']}": c.get("column_type") for key, c in columns[:LISTED]},
+                      "columns_not_listed": max(len(columns) - LISTED, 0), **zones},
+            recommendation=_DATETIME_ADVICE + f" A convention across {len(items)} tables: decide it once.",
             sql=None,
         )
+
+
+_DATETIME_ADVICE = ("DATETIME keeps wall-clock readings without a zone. If the application serves more than one time "
+                    "zone, make every session write UTC (SET time_zone = '+00:00', or the driver's setting) and "
+                    "convert on display; TIMESTAMP stores UTC itself but ends in 2038.")
 
 
 __all__ = ["foreign_key_type_mismatch", "int_key_growth", "missing_foreign_key", "money_float", "random_uuid_key",

@@ -15,12 +15,16 @@ from typing import Any
 from dbxray.checks import check
 from dbxray.checks.design_rules import (
     EVENT_TIME_NAMES,
+    GROUP_ABOVE,
+    LISTED,
     MONEY_NAMES,
     NOT_MONEY_NAMES,
+    by_schema,
     event_time_name,
     has_currency_sibling,
     money_name,
     pct,
+    tables_text,
     window_text,
 )
 from dbxray.engines.postgres.checks import ENGINES
@@ -437,10 +441,12 @@ def random_uuid_key(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
 
 # -- time zones ------------------------------------------------------------------------------------------
 
-@check("timestamp_without_tz", "schema_design", engines=ENGINES, name_pattern=EVENT_TIME_NAMES)
+@check("timestamp_without_tz", "schema_design", engines=ENGINES, name_pattern=EVENT_TIME_NAMES,
+       group_above=GROUP_ABOVE)
 def timestamp_without_tz(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     """``timestamp without time zone`` columns that record when something happened (names matching
-    ``name_pattern``: ``created_at``, ``*_time``, ``sent``…): info, one finding per table.
+    ``name_pattern``: ``created_at``, ``*_time``, ``sent``…): info, one finding per table, or one per
+    schema where more than ``group_above`` of its tables have them (a convention, not a table's slip).
 
     Why: such a column stores a wall-clock reading with no zone. If every writer uses UTC it is fine;
     if the application serves several time zones (or its servers, or a DST change, move the clock) the
@@ -451,27 +457,63 @@ def timestamp_without_tz(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
     Fix: ``timestamptz``, interpreting the stored values in the zone they were written in (UTC here).
     """
     tz = snap.setting("TimeZone") or snap.setting("timezone")
+    hits = []
     for key, cols in sorted(columns_by_table(snap).items()):
-        hits = [c for c in cols
-                if c.get("base_type") == "timestamp" and event_time_name(c["column"], t["name_pattern"])]
-        if not hits:
-            continue
-        target = qualified(*key)
-        names = [c["column"] for c in hits]
-        alters = ", ".join(f"ALTER COLUMN {pg_ident(n)} TYPE timestamptz USING {pg_ident(n)} AT TIME ZONE 'UTC'"
-                           for n in names)
-        yield Finding(
-            check="timestamp_without_tz",
-            severity="info",
-            title=f"{key[1]} records event times without a time zone ({', '.join(names)})",
-            object={"schema": key[0], "table": key[1], "columns": names},
-            evidence={"columns": {c["column"]: c["type"] for c in hits}, "server_timezone": tz},
-            recommendation=("These columns store wall-clock readings without a zone. If every writer uses UTC, they "
-                            "are correct; if the application serves more than one time zone, the same instant is "
-                            "stored differently per writer. timestamptz stores the instant and converts on display. "
-                            "Use the zone the values were written in for the conversion (UTC assumed below)."),
-            sql=f"ALTER TABLE {target} {alters};  -- rewrites the table under an ACCESS EXCLUSIVE lock",
-        )
+        found = [c for c in cols
+                 if c.get("base_type") == "timestamp" and event_time_name(c["column"], t["name_pattern"])]
+        if found:
+            hits.append((key, found))
+    for schema, items in by_schema(hits, int(t["group_above"])):
+        if schema is None:
+            yield _timestamp_table(*items[0], tz)
+        else:
+            yield _timestamp_schema(schema, items, tz)
+
+
+_TZ_ADVICE = ("These columns store wall-clock readings without a zone. If every writer uses UTC, they are correct; "
+              "if the application serves more than one time zone, the same instant is stored differently per "
+              "writer. timestamptz stores the instant and converts on display. Use the zone the values were "
+              "written in for the conversion (UTC assumed below).")
+
+
+def _tz_alter(key: tuple[str, str], cols: list[Any]) -> str:
+    alters = ", ".join(f"ALTER COLUMN {pg_ident(c['column'])} TYPE timestamptz USING {pg_ident(c['column'])} "
+                       "AT TIME ZONE 'UTC'" for c in cols)
+    return f"ALTER TABLE {qualified(*key)} {alters};"
+
+
+def _timestamp_table(key: tuple[str, str], cols: list[Any], tz: Any) -> Finding:
+    names = [c["column"] for c in cols]
+    return Finding(
+        check="timestamp_without_tz",
+        severity="info",
+        title=f"{key[1]} records event times without a time zone ({', '.join(names)})",
+        object={"schema": key[0], "table": key[1], "columns": names},
+        evidence={"columns": {c["column"]: c["type"] for c in cols}, "server_timezone": tz},
+        recommendation=_TZ_ADVICE,
+        sql=f"{_tz_alter(key, cols)}  -- rewrites the table under an ACCESS EXCLUSIVE lock",
+    )
+
+
+def _timestamp_schema(schema: str, items: list, tz: Any) -> Finding:
+    columns = [(key, c) for key, cols in items for c in cols]
+    listed = items[:LISTED]
+    more = len(items) - len(listed)
+    return Finding(
+        check="timestamp_without_tz",
+        severity="info",
+        title=(f"{tables_text(len(items))} of schema {schema} record event times without a time zone "
+               f"({len(columns)} columns)"),
+        object={"schema": schema},
+        evidence={"tables": len(items), "column_count": len(columns),
+                  "columns": {f"{key[1]}.{c['column']}": c["type"] for key, c in columns[:LISTED]},
+                  "columns_not_listed": max(len(columns) - LISTED, 0), "server_timezone": tz},
+        recommendation=(_TZ_ADVICE + f" A convention across {len(items)} tables: decide it once, then migrate "
+                        "table by table (each ALTER rewrites its table under an ACCESS EXCLUSIVE lock)."
+                        + (f" The SQL covers the first {len(listed)} tables; set [checks.timestamp_without_tz] "
+                           f"group_above = {len(items)} for one finding per table." if more else "")),
+        sql="\n".join(_tz_alter(key, cols) for key, cols in listed),
+    )
 
 
 __all__ = ["foreign_key_type_mismatch", "int_key_growth", "missing_foreign_key", "money_float", "random_uuid_key",
