@@ -62,9 +62,35 @@ def test_busy_server_is_paced_and_the_report_says_so(pg_db):
         snap = run_collectors(session, pacer=pacer)
     assert pacer.paced >= 1 and pacer.slept_s > 0
     paced = snap.meta["pacing"]
-    assert paced["share"] == 0.5 and paced["busy_sessions"] >= 1 and paced["collectors_paced"] == pacer.paced
+    assert paced["share"] == 0.5 and paced["busy_sessions"] >= 1 and paced["pauses"] == pacer.paced
     assert any("the server was busy" in n and "--pace off" in n for n in capability_notes(snap))
     assert all(run.status in ("ok", "skipped") for run in snap.collectors)
+
+
+def test_a_busy_report_paces_its_checks_and_live_analysis_too(pg_db, monkeypatch):
+    """Not only the collectors: the checks (CPU on a host the server may share) and the live analysis
+    (EXPLAINs and HypoPG proofs on the server) each pause after them, and the report says so."""
+    from dbxray import pacing
+    from dbxray.config import Config
+    from dbxray.pipeline import live_report
+
+    server, db = pg_db
+    dsn = server.dsn(db)
+    calls = []
+
+    class Recording(Pacer):
+        def after(self, session, engine, elapsed_s):
+            calls.append(elapsed_s)
+            super().after(session, engine, elapsed_s)
+
+    monkeypatch.setattr(pacing, "Pacer", lambda share: Recording(share=share, busy_sessions=1))
+    monkeypatch.setattr(pacing, "MIN_PACED_S", 0.0)
+    with busy_session(dsn), connect(dsn) as session:
+        snap, rep = live_report(session, Config(report={"pace": 0.5}))
+    collectors = [r for r in snap.collectors if r.status != "skipped" and r.name not in ("extensions", "server")]
+    assert len(calls) == len(collectors) + 2  # one pause per collector, then the checks, then the live analysis
+    assert snap.meta["pacing"]["pauses"] == len(calls)
+    assert any("the server was busy" in n for n in rep.notes)
 
 
 def test_idle_server_is_never_paced(pg_db):

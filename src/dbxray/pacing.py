@@ -4,8 +4,8 @@ A report's catalog reads are cheap per object, not free: on a 10,000-table catal
 server about 4 s of CPU, and run back to back beside ``pgbench -S -c 8`` on a 2-core machine it took a third
 of the benchmark's throughput (``bench/bench_observer.py``). When the server is busy (at least
 ``busy_sessions`` other sessions at work: running a statement not blocked on a lock, or one in the last
-100 ms; on MySQL ``Threads_running``), the collection pauses after each collector
-for ``(1 - share) / share`` times as long as the collector took: dbxray then keeps its connection busy
+100 ms; on MySQL ``Threads_running``), the report pauses after each collector, after the checks and after
+the live analysis for ``(1 - share) / share`` times as long as that step took: dbxray then keeps its connection busy
 at most ``share`` of the time and the application gets the rest; the dbxray process also lowers its own
 CPU priority (nice 10), for when it runs on the server's host. An idle server is read at full speed, and
 ``pace = "off"`` (``--pace off``) never pauses. What was paced is said in the report.
@@ -66,7 +66,8 @@ class Pacer:
             self._yield_cpu()
 
     def after(self, session: Any, engine: Any, elapsed_s: float) -> None:
-        """Called after each collector with the seconds it took."""
+        """Called after each collector, and after the checks and the live analysis, with the seconds it
+        took."""
         if self.share is None or elapsed_s < MIN_PACED_S or not self._is_busy(session, engine):
             return
         self._yield_cpu()
@@ -101,5 +102,5 @@ class Pacer:
         """What goes into the snapshot's meta (``pacing``) when the collection paused, else None."""
         if not self.paced:
             return None
-        return {"share": self.share, "paused_s": round(self.slept_s, 2), "collectors_paced": self.paced,
+        return {"share": self.share, "paused_s": round(self.slept_s, 2), "pauses": self.paced,
                 "busy_sessions": self.busiest, "busy_threshold": self.busy_sessions}

@@ -9,7 +9,9 @@ snapshot's engine answers for itself (``dbxray.engine``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,8 +129,25 @@ def live_report(session: Session, config: Any = None, baseline: Baseline = None,
     with gcpause.paused():  # millions of objects that all live to the end: the collector's passes free nothing
         snapshot = run_collectors(session, progress=progress, raw_queries=raw_queries, pacer=pacer)
         base = baseline(snapshot) if callable(baseline) else baseline
-        checked = check(snapshot, config, base)
+        with _paced_stage(pacer, session, snapshot):  # the checks' CPU may share the busy server's host
+            checked = check(snapshot, config, base)
         if progress:
             progress("plans and index advice")
-        live = live_analysis(session, snapshot, checked, config)
+        with _paced_stage(pacer, session, snapshot):  # plans and HypoPG proofs are statements on the server
+            live = live_analysis(session, snapshot, checked, config)
         return snapshot, build(snapshot, checked, config, live)
+
+
+@contextmanager
+def _paced_stage(pacer: Any, session: Session, snapshot: Snapshot) -> Iterator[None]:
+    """A stage after the collection, paced like a collector: a busy server (or the host it shares with
+    dbxray) gets the same share of the time during the checks and the live analysis."""
+    from dbxray import engine
+
+    started = time.monotonic()
+    yield
+    if snapshot.meta.get("connection_lost") or session.lost():
+        return
+    pacer.after(session, engine.of(session), time.monotonic() - started)
+    if pacer.summary():
+        snapshot.meta["pacing"] = pacer.summary()

@@ -17,7 +17,7 @@ def capability_notes(snap: Any) -> list[str]:
     paced = snap.meta.get("pacing")
     if paced:
         notes.append(f"the server was busy ({paced['busy_sessions']} other sessions at work): the collection "
-                     f"paused {paced['paused_s']:.1f} s between collectors to keep dbxray's share of the time under "
+                     f"paused {paced['paused_s']:.1f} s between its steps to keep dbxray's share of the time under "
                      f"{paced['share']:.0%} (--pace off reads at full speed)")
     from dbxray import engine
 
