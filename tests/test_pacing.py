@@ -187,3 +187,27 @@ def test_bad_pace_in_the_config_names_the_section(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "[report] pace:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_commands_own_start_is_paced_once_on_a_busy_server(monkeypatch):
+    """The dbxray command's start (interpreter, imports) costs as much CPU as a small server's report: on a
+    busy server it is paced like a step, once per process; a library caller's process never is."""
+    from dbxray import pacing
+
+    class Busy:
+        def busy_sessions(self, session):
+            return 10
+
+    slept = []
+    monkeypatch.setattr(pacing.time, "sleep", slept.append)
+    monkeypatch.setattr(pacing, "_accounted_cpu_s", 0.0)
+    monkeypatch.setattr(pacing, "PACE_PROCESS_START", False)
+    Pacer(share=0.5).start(None, Busy())
+    assert slept == []  # a library caller (this test process) is not paced for its own start
+    monkeypatch.setattr(pacing, "PACE_PROCESS_START", True)
+    first = Pacer(share=0.5)
+    first.start(None, Busy())
+    assert len(slept) == 1 and slept[0] == pytest.approx(pacing._accounted_cpu_s, rel=0.01)  # share 0.5: as long
+    assert first.summary()["pauses"] == 1
+    Pacer(share=0.5).start(None, Busy())  # the next report of the same process (report --all)
+    assert len(slept) == 1 or slept[1] < 0.5 * slept[0]

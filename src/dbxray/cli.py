@@ -84,6 +84,7 @@ def main() -> None:
     from dbxray import pacing
 
     pacing.LOWER_PRIORITY_WHEN_BUSY = True  # this process is dbxray's own: it may yield to a busy server
+    pacing.PACE_PROCESS_START = True  # ... and its start is a step of the report
     # a 10,000-table catalog is a million small containers, and the default thresholds run the cyclic
     # collector over all of them again and again: a sixth of the report's own CPU. Rarer collections.
     gc.set_threshold(100_000, 50, 100)

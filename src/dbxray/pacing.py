@@ -5,7 +5,9 @@ server about 4 s of CPU, and run back to back beside ``pgbench -S -c 8`` on a 2-
 of the benchmark's throughput (``bench/bench_observer.py``). When the server is busy (at least
 ``busy_sessions`` other sessions at work: running a statement not blocked on a lock, or one in the last
 100 ms; on MySQL ``Threads_running``), the report pauses after each collector, after the checks and after
-the live analysis for ``(1 - share) / share`` times as long as that step took: dbxray then keeps its connection busy
+the live analysis for ``(1 - share) / share`` times as long as that step took, and, in the dbxray command,
+once at the start for the CPU its own start took (interpreter and imports: as much as a small server's
+whole report, and on a shared host taken from the server): dbxray then keeps its connection busy
 at most ``share`` of the time and the application gets the rest; the dbxray process also lowers its own
 CPU priority (nice 10), for when it runs on the server's host. An idle server is read at full speed, and
 ``pace = "off"`` (``--pace off``) never pauses. What was paced is said in the report.
@@ -29,6 +31,10 @@ NICE = 10  # the CLI's own CPU priority once the server is found busy (it may sh
 # set by the CLI's entry point only: a library caller's process (a test runner, an application) keeps its
 # priority; the dbxray process lowers its own when it paces, so on a shared host its Python work yields too
 LOWER_PRIORITY_WHEN_BUSY = False
+# set by the CLI's entry point too: the process's own start (interpreter, imports: 0.6-0.8 s of CPU, as much as
+# a small server's whole report) counts as a step of the report, paced like the others when the server is busy
+PACE_PROCESS_START = False
+_accounted_cpu_s = 0.0  # process CPU already paced (``report --all`` runs several reports in one process)
 
 
 def parse_pace(value: Any) -> float | None:
@@ -64,6 +70,8 @@ class Pacer:
         process yields (its CPU priority) from the start."""
         if self.share is not None and self._is_busy(session, engine):
             self._yield_cpu()
+            if PACE_PROCESS_START:
+                self._pause(self._unaccounted_cpu())
 
     def after(self, session: Any, engine: Any, elapsed_s: float) -> None:
         """Called after each collector, and after the checks and the live analysis, with the seconds it
@@ -71,10 +79,23 @@ class Pacer:
         if self.share is None or elapsed_s < MIN_PACED_S or not self._is_busy(session, engine):
             return
         self._yield_cpu()
+        self._pause(elapsed_s)
+
+    def _pause(self, elapsed_s: float) -> None:
+        if elapsed_s <= 0:
+            return
         pause = elapsed_s * (1 - self.share) / self.share
         time.sleep(pause)
         self.slept_s += pause
         self.paced += 1
+
+    @staticmethod
+    def _unaccounted_cpu() -> float:
+        """The process's CPU seconds not yet paced for (its start, for the first report of the process)."""
+        global _accounted_cpu_s
+        now = time.process_time()
+        unaccounted, _accounted_cpu_s = max(now - _accounted_cpu_s, 0.0), now
+        return unaccounted
 
     def _is_busy(self, session: Any, engine: Any) -> bool:
         busy = self._probe(session, engine)
