@@ -204,11 +204,14 @@ def run_collectors(
     # extensions and server first: the other collectors' variants depend on what is installed
     # and on who we are
     first = choose(tuple(s for s in specs if s.metric in BOOTSTRAP_METRICS), ctx)
+    t0 = time.monotonic()
     for metric, spec in first.items():
         if isinstance(spec, str):
             snap.collectors.append(CollectorRun(metric, "skipped", 0.0, spec))
         else:
             _run_one(session, spec, snap, progress, engine, raw_queries)
+    if pacer is not None and not snap.meta.get("connection_lost"):
+        pacer.after(session, engine, time.monotonic() - t0)  # with the first frames comes pandas' import
     if snap.has("extensions"):
         ext = snap["extensions"]
         ctx.extensions = dict(zip(ext["name"], ext["version"])) if not ext.empty else {}

@@ -14,11 +14,12 @@ import json
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from dbxray.errors import BadInput
+
+if TYPE_CHECKING:  # pandas (0.3 s to import) loads with the first frame: after the busy probe, at low priority
+    import pandas as pd
 
 FORMAT_VERSION = 1
 
@@ -58,7 +59,11 @@ class Snapshot:
     def __getitem__(self, name: str) -> pd.DataFrame:
         """The frame of a collector, or an empty frame when it did not run: checks stay simple."""
         frame = self.frames.get(name)  # not .get(name, pd.DataFrame()): that builds a frame on every call
-        return frame if frame is not None else pd.DataFrame()
+        if frame is not None:
+            return frame
+        import pandas as pd
+
+        return pd.DataFrame()
 
     def has(self, name: str) -> bool:
         return name in self.frames
@@ -165,6 +170,8 @@ class Snapshot:
 
 def _frame_from_table(table: dict[str, Any]) -> pd.DataFrame:
     """Rebuild a frame written with ``orient='table'``, keeping column order and dtypes."""
+    import pandas as pd
+
     fields = [f for f in table.get("schema", {}).get("fields", []) if f["name"] != "index"]
     if not table.get("data"):
         return pd.DataFrame(columns=[f["name"] for f in fields])
