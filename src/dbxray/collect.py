@@ -175,12 +175,14 @@ def run_collectors(
     progress: ProgressFn | None = None,
     raw_queries: bool = False,
     pacer: Any = None,
+    warm: bool = False,
 ) -> Snapshot:
     """Run every applicable collector on an open session and return the Snapshot.
 
     Statement text (the columns each collector names in ``-- normalize:``) is normalized by the
     engine (literals -> placeholders) as it arrives; ``raw_queries`` keeps it as the server gave it.
-    ``pacer`` (``dbxray.pacing.Pacer``) pauses after each collector while the server is busy."""
+    ``pacer`` (``dbxray.pacing.Pacer``) pauses after each collector while the server is busy. ``warm``:
+    the checks will run next, so their views of each frame are built as it arrives (``Engine.warm``)."""
     from dbxray import engine as engines
 
     started = time.monotonic()
@@ -235,7 +237,7 @@ def run_collectors(
                                                     source=spec.path.name))
                 continue
             t0 = time.monotonic()
-            _run_one(session, spec, snap, progress, engine, raw_queries, builder_thread)
+            _run_one(session, spec, snap, progress, engine, raw_queries, builder_thread, warm)
             if pacer is not None and not snap.meta.get("connection_lost"):
                 pacer.after(session, engine, time.monotonic() - t0)
         builder_thread.join()
@@ -263,7 +265,8 @@ def _session_settings(session: Session, snap: Snapshot, statements: tuple[str, .
 
 
 def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: ProgressFn | None,
-             engine: Any, raw_queries: bool = False, builder_thread: FrameBuilder | None = None) -> None:
+             engine: Any, raw_queries: bool = False, builder_thread: FrameBuilder | None = None,
+             warm: bool = False) -> None:
     """Run one collector; its rows become its frame here or, given ``builder_thread``, on that thread
     while this one goes on to the next collector's statement."""
     if progress:
@@ -284,7 +287,7 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
         return
     run = CollectorRun(spec.metric, "ok", (time.monotonic() - t0) * 1000, "", source=spec.path.name)
     snap.collectors.append(run)
-    finish = _finisher(spec, snap, engine, raw_queries, builder, run)
+    finish = _finisher(spec, snap, engine, raw_queries, builder, run, warm_views=warm)
     if builder_thread is None:
         finish()
     else:
@@ -292,7 +295,7 @@ def _run_one(session: Session, spec: CollectorSpec, snap: Snapshot, progress: Pr
 
 
 def _finisher(spec: CollectorSpec, snap: Snapshot, engine: Any, raw_queries: bool, builder: ColumnBuilder,
-              run: CollectorRun) -> Callable[[], None]:
+              run: CollectorRun, warm_views: bool = False) -> Callable[[], None]:
     """The client's part after the rows: sort, frame, normalize statement text, the engine's own reading;
     its time is added to the collector's."""
 
@@ -311,6 +314,11 @@ def _finisher(spec: CollectorSpec, snap: Snapshot, engine: Any, raw_queries: boo
         post = getattr(engine, "postprocess", None)  # an engine's own reading of its rows (MySQL: statements)
         snap.frames[spec.metric] = post(spec.metric, frame, snap) if post is not None else frame
         run.rows = nrows
+        if warm_views:
+            try:
+                engine.warm(spec.metric, snap)  # the checks' views of this frame, while the server works
+            except Exception:
+                pass
         run.duration_ms += (time.monotonic() - t0) * 1000
 
     return finish

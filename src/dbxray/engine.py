@@ -117,6 +117,11 @@ class BaseEngine:
     def notes(self, snap: Any) -> list[str]:
         return []
 
+    def warm(self, metric: str, snap: Any) -> None:
+        """Build the checks' derived views of ``metric``'s frame now (``checks.helpers.memo``): called on
+        the frame-building thread while the server runs the next collector, so the checks find them
+        ready. Anything it does not build, the checks build themselves."""
+
     def busy_sessions(self, session: Any) -> int | None:
         """How many other sessions are at work on the server right now (``dbxray.pacing``), or None when
         the engine cannot tell: the collection is then never paced."""

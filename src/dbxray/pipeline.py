@@ -127,7 +127,8 @@ def live_report(session: Session, config: Any = None, baseline: Baseline = None,
     config = config if config is not None else Config()
     pacer = Pacer(parse_pace(config.report_option("pace", "auto")))  # yields to a busy server
     with gcpause.paused():  # millions of objects that all live to the end: the collector's passes free nothing
-        snapshot = run_collectors(session, progress=progress, raw_queries=raw_queries, pacer=pacer)
+        snapshot = run_collectors(session, progress=progress, raw_queries=raw_queries, pacer=pacer,
+                                  warm=baseline is None)  # an interval's checks read other frames
         base = baseline(snapshot) if callable(baseline) else baseline
         with _paced_stage(pacer, session, snapshot):  # the checks' CPU may share the busy server's host
             checked = check(snapshot, config, base)

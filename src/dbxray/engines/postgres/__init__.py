@@ -60,6 +60,11 @@ class PostgresEngine(BaseEngine):
         return "error", message
 
     # -- checking --------------------------------------------------------------------------------
+    def warm(self, metric: str, snap: Any) -> None:
+        from dbxray.engines.postgres.warm import warm
+
+        warm(metric, snap)
+
     def frames(self) -> Any:
         from dbxray.engines.postgres.frames import PostgresFrames
 
