@@ -66,3 +66,39 @@ def _context(session, snap):
     return ServerContext(engine="postgres", version_num=session.version_num, flavor="postgres",
                          extensions=dict(zip(ext["name"], ext["version"])),
                          is_superuser=bool(snap["server"].iloc[0]["is_superuser"]))
+
+
+def test_mariadb_overlapped_frames_and_warmed_views_equal_plain_ones(my_db):
+    """The same on MariaDB, whose rows arrive through PyMySQL: the frames equal a plain collection's, and
+    the decoded indexes the checks read are the ones they would build themselves."""
+    from dbxray.checks.helpers import forget
+    from dbxray.engines.mysql.checks.helpers import indexes_by_table
+
+    my, db = my_db
+    my.run(db, """
+        CREATE TABLE ov_a (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40), at DATETIME,
+                           UNIQUE KEY ov_a_name (name), KEY ov_a_at_name (at, name(10)));
+        CREATE TABLE ov_b (id INT PRIMARY KEY, a BIGINT, KEY ov_b_a (a));
+    """)
+    with connect(my.dsn(db)) as session:
+        snap = run_collectors(session, warm=True)
+        warmed = indexes_by_table(snap)
+        forget()
+        rebuilt = indexes_by_table(snap)
+        assert warmed is not rebuilt and warmed == rebuilt
+        assert {ix["index"] for ix in warmed[(db, "ov_a")]} == {"PRIMARY", "ov_a_name", "ov_a_at_name"}
+        eng = engines.of(session)
+        ctx = _mysql_context(session, snap, eng)
+        chosen = choose(load_specs("mysql"), ctx)
+        for metric in ("tables", "indexes", "columns", "foreign_keys"):
+            spec = chosen.get(metric)
+            if spec is None or isinstance(spec, str):
+                continue
+            pd.testing.assert_frame_equal(snap[metric], _plain(session, spec), check_exact=False)
+
+
+def _mysql_context(session, snap, eng):
+    from dbxray.collect import ServerContext
+
+    return ServerContext(engine="mysql", version_num=session.version_num, flavor=eng.flavor(session),
+                         extensions={}, is_superuser=bool(snap["server"].iloc[0].get("is_superuser", True)))

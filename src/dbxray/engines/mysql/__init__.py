@@ -75,6 +75,11 @@ class MySQLEngine(BaseEngine):
         return attribute_statements(frame, snap.database)
 
     # -- checking --------------------------------------------------------------------------------
+    def warm(self, metric: str, snap: Any) -> None:
+        from dbxray.engines.mysql.warm import warm
+
+        warm(metric, snap)
+
     def frames(self) -> Any:
         from dbxray.engines.mysql.frames import MySQLFrames
 
