@@ -1,18 +1,19 @@
 """Observer effect: how much throughput a workload loses while ``dbxray report`` runs back to back.
 
 PostgreSQL: a throwaway cluster with a 10,000-table catalog (each table with a primary key) beside the
-pgbench tables; ``pgbench -S -c 8`` TPS alone, with ``dbxray report`` looping back to back on that
-database (default pacing, ``dbxray.pacing``), alone again, with ``dbxray report --pace off`` looping, alone
-again, and with the established ``check_postgres --action bloat`` looping instead, alone again.
-MariaDB: a throwaway server with performance_schema on; ``sysbench oltp_read_only`` (8 threads,
-``--db-ps-mode=disable``) alone, with ``dbxray report`` looping (default, then ``--pace off``), each
-followed by a run alone.
+pgbench tables; ``pgbench -S -c 8`` TPS with ``dbxray report`` looping back to back on that database
+(default pacing, ``dbxray.pacing``), with ``dbxray report --pace off`` looping, and with the established
+``check_postgres --action bloat`` looping instead. MariaDB: a throwaway server with performance_schema on;
+``sysbench oltp_read_only`` (8 threads, ``--db-ps-mode=disable``) with ``dbxray report`` looping (default,
+then ``--pace off``).
 
-The baseline is the mean of the runs alone, so drift of a shared machine shows as their spread, printed
-with the figures. Run: ``.venv/bin/python bench/bench_observer.py``
-(``--seconds 30``, ``--tables 10000``; ``--json FILE`` keeps the figures). Needs the PostgreSQL and
-MariaDB server binaries, pgbench, sysbench and check_postgres (Debian: ``apt-get install sysbench
-check-postgres``); a missing tool skips its part with a line saying so.
+Each mode is measured in ``--pairs`` interleaved windows: alone, with, alone, with, …, alone. Each window
+"with" is compared with the mean of the two windows alone around it, so the drift of a shared machine
+(its throughput alone moves by 5-10 % from one minute to the next here) cancels; the figure is the median
+of those losses, printed with every pair's. Run: ``.venv/bin/python bench/bench_observer.py``
+(``--seconds 20``, ``--pairs 3``, ``--tables 10000``; ``--json FILE`` keeps the figures). Needs the
+PostgreSQL and MariaDB server binaries, pgbench, sysbench and check_postgres (Debian: ``apt-get install
+sysbench check-postgres``); a missing tool skips its part with a line saying so.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -60,15 +62,30 @@ class Looper:
         self.thread.join(700)
 
 
-def loop_dbxray(res: dict, dsn: str, measure, pace: str | None = None) -> None:
-    """The workload's TPS while ``dbxray report`` runs back to back (default pacing, or ``--pace``)."""
-    suffix = f"_pace_{pace}" if pace else ""
+def dbxray_argv(dsn: str, pace: str | None = None) -> list[str]:
     argv = [DBXRAY, "report", "--format", "json", "--no-progress", "--allow-partial", "--dsn", dsn]
-    with Looper(argv + (["--pace", pace] if pace else [])) as dbx:
-        res[f"with_dbxray{suffix}"] = measure()
-    res[f"dbxray{suffix}_runs"] = len(dbx.runs)
-    res[f"dbxray{suffix}_run_s"] = round(sum(t for _, t in dbx.runs) / max(len(dbx.runs), 1), 1)
-    res[f"dbxray{suffix}_exit_codes"] = sorted({c for c, _ in dbx.runs})
+    return argv + (["--pace", pace] if pace else [])
+
+
+def paired(res: dict, key: str, argv: list[str], measure, pairs: int) -> None:
+    """``argv`` looping back to back during ``pairs`` windows, each between two windows alone: the loss of
+    each window against the mean of its neighbours, and their median (``lost_pct_<key>``)."""
+    alone = [measure()]
+    losses, withs, runs = [], [], []
+    for _ in range(pairs):
+        with Looper(argv) as loop:
+            withs.append(measure())
+        runs.extend(loop.runs)
+        alone.append(measure())
+        base = (alone[-2] + alone[-1]) / 2
+        losses.append(100 * (base - withs[-1]) / base)
+    res.setdefault("alone", []).extend(alone)
+    res[f"with_{key}"] = [round(w, 1) for w in withs]
+    res[f"lost_pct_{key}_pairs"] = [round(x, 1) for x in losses]
+    res[f"lost_pct_{key}"] = round(statistics.median(losses), 1)
+    res[f"{key}_runs"] = len(runs)
+    res[f"{key}_run_s"] = round(sum(t for _, t in runs) / max(len(runs), 1), 1)
+    res[f"{key}_exit_codes"] = sorted({c for c, _ in runs})
 
 
 def pgbench_tps(box: PostgresSandbox, db: str, seconds: int) -> float:
@@ -79,7 +96,7 @@ def pgbench_tps(box: PostgresSandbox, db: str, seconds: int) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-def bench_postgres(seconds: int, tables: int) -> dict:
+def bench_postgres(seconds: int, tables: int, pairs: int) -> dict:
     with PostgresSandbox(fast=True, settings={"max_connections": "60"}) as box:
         box.psql("CREATE DATABASE bench")
         box.psql("CREATE EXTENSION pg_stat_statements")
@@ -93,28 +110,22 @@ def bench_postgres(seconds: int, tables: int) -> dict:
             END LOOP; END $$""", "bench")
         box.psql("VACUUM ANALYZE", "bench")
         dsn = box.dsn("bench")
-        res: dict = {"engine": "postgres", "tables": tables, "seconds": seconds}
-        res["alone_1"] = pgbench_tps(box, "bench", seconds)
-        loop_dbxray(res, dsn, lambda: pgbench_tps(box, "bench", seconds))
-        res["alone_2"] = pgbench_tps(box, "bench", seconds)
-        loop_dbxray(res, dsn, lambda: pgbench_tps(box, "bench", seconds), pace="off")
-        res["alone_2b"] = pgbench_tps(box, "bench", seconds)
+        res: dict = {"engine": "postgres", "tables": tables, "seconds": seconds, "pairs": pairs}
+        measure = lambda: pgbench_tps(box, "bench", seconds)  # noqa: E731
+        paired(res, "dbxray", dbxray_argv(dsn), measure, pairs)
+        paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), measure, pairs)
         check_postgres = shutil.which("check_postgres") or shutil.which("check_postgres.pl")
         if check_postgres:
             argv = [check_postgres, "--action", "bloat", "-H", "127.0.0.1", "-p", str(box.port), "-u", "postgres",
                     "-db", "bench"]
-            with Looper(argv) as cp:
-                res["with_check_postgres_bloat"] = pgbench_tps(box, "bench", seconds)
-            res["check_postgres_runs"] = len(cp.runs)
-            res["check_postgres_run_s"] = round(sum(t for _, t in cp.runs) / max(len(cp.runs), 1), 1)
-            res["alone_3"] = pgbench_tps(box, "bench", seconds)
+            paired(res, "check_postgres_bloat", argv, measure, pairs)
         else:
             print("bench_observer: check_postgres not installed (apt-get install check-postgres): skipped",
                   file=sys.stderr)
     return res
 
 
-def bench_mariadb(seconds: int) -> dict:
+def bench_mariadb(seconds: int, pairs: int) -> dict:
     from tests.support.mariadb import MariaDBSandbox, find_mariadb_binaries
 
     if not find_mariadb_binaries() or not shutil.which("sysbench"):
@@ -134,41 +145,37 @@ def bench_mariadb(seconds: int) -> dict:
                                  check=True, timeout=seconds + 120).stdout
             return float(re.search(r"transactions:\s+\d+\s+\(([\d.]+) per sec", out).group(1))
 
-        res: dict = {"engine": "mariadb", "seconds": seconds, "alone_1": tps()}
+        res: dict = {"engine": "mariadb", "seconds": seconds, "pairs": pairs}
         dsn = f"mysql://root@127.0.0.1:{box.port}/sbtest"
-        loop_dbxray(res, dsn, tps)
-        res["alone_2"] = tps()
-        loop_dbxray(res, dsn, tps, pace="off")
-        res["alone_3"] = tps()
+        paired(res, "dbxray", dbxray_argv(dsn), tps, pairs)
+        paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), tps, pairs)
     return res
 
 
 def summarize(res: dict) -> dict:
-    alone = [v for k, v in res.items() if k.startswith("alone_")]
-    if not alone:
-        return res
-    base = sum(alone) / len(alone)
-    res["baseline_tps"] = round(base, 1)
-    res["baseline_spread_pct"] = round(100 * (max(alone) - min(alone)) / base, 1)
-    for key in ("with_dbxray", "with_dbxray_pace_off", "with_check_postgres_bloat"):
-        if key in res:
-            res[key.replace("with_", "lost_pct_")] = round(100 * (base - res[key]) / base, 1)
+    alone = res.get("alone")
+    if alone:
+        base = sum(alone) / len(alone)
+        res["alone_mean_tps"] = round(base, 1)
+        res["alone_spread_pct"] = round(100 * (max(alone) - min(alone)) / base, 1)
+        res["alone"] = [round(a, 1) for a in alone]
     return res
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=int(os.environ.get("DBXRAY_BENCH_SECONDS", "30")))
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("DBXRAY_BENCH_SECONDS", "20")))
+    parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--tables", type=int, default=10000)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=("postgres", "mariadb"))
     args = parser.parse_args()
     results = []
     if args.only in (None, "postgres"):
-        results.append(summarize(bench_postgres(args.seconds, args.tables)))
+        results.append(summarize(bench_postgres(args.seconds, args.tables, args.pairs)))
         print(json.dumps(results[-1]), flush=True)
     if args.only in (None, "mariadb"):
-        maria = bench_mariadb(args.seconds)
+        maria = bench_mariadb(args.seconds, args.pairs)
         if maria:
             results.append(summarize(maria))
             print(json.dumps(results[-1]), flush=True)

@@ -12,6 +12,18 @@ from tests.mysql.servers import stop as stop_mysql
 from tests.servers import PgServer, start_postgres, stop
 
 
+@pytest.fixture(autouse=True)
+def _pacing_flags_stay_the_libraries():
+    """The dbxray entry point marks its process as dbxray's own (lower its priority, pace its own start);
+    a test that runs ``main()`` in-process must not leave the test runner marked: a later busy report
+    would pause for the whole runner's CPU time and renice it."""
+    from dbxray import pacing
+
+    saved = pacing.LOWER_PRIORITY_WHEN_BUSY, pacing.PACE_PROCESS_START
+    yield
+    pacing.LOWER_PRIORITY_WHEN_BUSY, pacing.PACE_PROCESS_START = saved
+
+
 @pytest.fixture(scope="session")
 def pg() -> PgServer:
     """A PostgreSQL server with pg_stat_statements preloaded (and hypopg when installed)."""

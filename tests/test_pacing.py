@@ -85,6 +85,7 @@ def test_a_busy_report_paces_its_checks_and_live_analysis_too(pg_db, monkeypatch
 
     monkeypatch.setattr(pacing, "Pacer", lambda share: Recording(share=share, busy_sessions=1))
     monkeypatch.setattr(pacing, "MIN_PACED_S", 0.0)
+    monkeypatch.setattr(pacing, "PACE_PROCESS_START", False)  # a library caller: only the report's own steps
     with busy_session(dsn), connect(dsn) as session:
         snap, rep = live_report(session, Config(report={"pace": 0.5}))
     collectors = [r for r in snap.collectors if r.status != "skipped" and r.name not in ("extensions", "server")]

@@ -106,6 +106,9 @@ class Pacer:
             self._reniced = True
             with contextlib.suppress(OSError):
                 os.nice(NICE)
+            if os.environ.get("DBXRAY_SCHED_IDLE"):
+                with contextlib.suppress(OSError, AttributeError):
+                    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
     def _probe(self, session: Any, engine: Any) -> int | None:
         now = time.monotonic()
