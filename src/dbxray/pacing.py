@@ -6,8 +6,8 @@ of the benchmark's throughput (``bench/bench_observer.py``). When the server is 
 ``busy_sessions`` other sessions at work: running a statement not blocked on a lock, or one in the last
 100 ms; on MySQL ``Threads_running``), the report pauses after each collector, after the checks and after
 the live analysis for ``(1 - share) / share`` times as long as that step took, and, in the dbxray command,
-once at the start for the CPU its own start took (interpreter and imports: as much as a small server's
-whole report, and on a shared host taken from the server): dbxray then keeps its connection busy
+once at the start for the time its own start took (interpreter and imports: on a shared host this costs
+the server more than a small server's whole report): dbxray then keeps its connection busy
 at most ``share`` of the time and the application gets the rest; the dbxray process also lowers its own
 CPU priority (nice 10), for when it runs on the server's host. An idle server is read at full speed, and
 ``pace = "off"`` (``--pace off``) never pauses. What was paced is said in the report.
@@ -31,10 +31,13 @@ NICE = 10  # the CLI's own CPU priority once the server is found busy (it may sh
 # set by the CLI's entry point only: a library caller's process (a test runner, an application) keeps its
 # priority; the dbxray process lowers its own when it paces, so on a shared host its Python work yields too
 LOWER_PRIORITY_WHEN_BUSY = False
-# set by the CLI's entry point too: the process's own start (interpreter, imports: 0.6-0.8 s of CPU, as much as
-# a small server's whole report) counts as a step of the report, paced like the others when the server is busy
+# set by the CLI's entry point too: the process's own start (interpreter and imports) counts as a step of the
+# report, paced like the others when the server is busy. Measured in wall time: beside sysbench on 2 cores,
+# a process importing pandas every 9 s cost the workload 8 % of its throughput for 2 % of the CPU (page
+# faults, caches, preempted lock holders), and wall time under contention grows with what the start took
+# from the others where CPU time does not
 PACE_PROCESS_START = False
-_accounted_cpu_s = 0.0  # process CPU already paced (``report --all`` runs several reports in one process)
+_start_paced = False  # once per process (``report --all`` runs several reports in one)
 
 
 def parse_pace(value: Any) -> float | None:
@@ -71,7 +74,7 @@ class Pacer:
         if self.share is not None and self._is_busy(session, engine):
             self._yield_cpu()
             if PACE_PROCESS_START:
-                self._pause(self._unaccounted_cpu())
+                self._pause(self._process_start_s())
 
     def after(self, session: Any, engine: Any, elapsed_s: float) -> None:
         """Called after each collector, and after the checks and the live analysis, with the seconds it
@@ -90,12 +93,19 @@ class Pacer:
         self.paced += 1
 
     @staticmethod
-    def _unaccounted_cpu() -> float:
-        """The process's CPU seconds not yet paced for (its start, for the first report of the process)."""
-        global _accounted_cpu_s
-        now = time.process_time()
-        unaccounted, _accounted_cpu_s = max(now - _accounted_cpu_s, 0.0), now
-        return unaccounted
+    def _process_start_s() -> float:
+        """Seconds since this process started (``/proc``; its CPU time where that is not readable), the
+        first time it is asked; 0 afterwards."""
+        global _start_paced
+        if _start_paced:
+            return 0.0
+        _start_paced = True
+        try:
+            with open("/proc/self/stat", encoding="ascii") as stat, open("/proc/uptime", encoding="ascii") as up:
+                started = int(stat.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+                return max(float(up.read().split()[0]) - started, 0.0)
+        except (OSError, ValueError, IndexError):
+            return time.process_time()
 
     def _is_busy(self, session: Any, engine: Any) -> bool:
         busy = self._probe(session, engine)
@@ -106,9 +116,6 @@ class Pacer:
             self._reniced = True
             with contextlib.suppress(OSError):
                 os.nice(NICE)
-            if os.environ.get("DBXRAY_SCHED_IDLE"):
-                with contextlib.suppress(OSError, AttributeError):
-                    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
     def _probe(self, session: Any, engine: Any) -> int | None:
         now = time.monotonic()
