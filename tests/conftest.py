@@ -13,15 +13,14 @@ from tests.servers import PgServer, start_postgres, stop
 
 
 @pytest.fixture(autouse=True)
-def _pacing_flags_stay_the_libraries():
-    """The dbxray entry point marks its process as dbxray's own (lower its priority, pace its own start);
-    a test that runs ``main()`` in-process must not leave the test runner marked: a later busy report
-    would pause for the whole runner's CPU time and renice it."""
+def _pacing_flags_are_the_libraries(monkeypatch):
+    """The dbxray entry point marks its process as dbxray's own (lower its priority, pace its own start)
+    and gives the marks back when it returns; every test starts unmarked whatever ran before it (a busy
+    report in a marked test runner would pause for the runner's whole lifetime and renice it)."""
     from dbxray import pacing
 
-    saved = pacing.LOWER_PRIORITY_WHEN_BUSY, pacing.PACE_PROCESS_START
-    yield
-    pacing.LOWER_PRIORITY_WHEN_BUSY, pacing.PACE_PROCESS_START = saved
+    monkeypatch.setattr(pacing, "LOWER_PRIORITY_WHEN_BUSY", False)
+    monkeypatch.setattr(pacing, "PACE_PROCESS_START", False)
 
 
 @pytest.fixture(scope="session")

@@ -225,3 +225,15 @@ def _started_monotonic() -> float:
         started = int(stat.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
         age = float(up.read().split()[0]) - started
     return time.monotonic() - age
+
+
+def test_main_in_process_gives_the_process_marks_back(monkeypatch, capsys):
+    """``main()`` marks its process as dbxray's own only while it runs: a caller running it in-process (a
+    test runner, a notebook) is not left pacing its own start or renicing itself afterwards."""
+    from dbxray import pacing
+    from dbxray.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["dbxray", "--help"])
+    with pytest.raises(SystemExit):
+        main()
+    assert pacing.PACE_PROCESS_START is False and pacing.LOWER_PRIORITY_WHEN_BUSY is False

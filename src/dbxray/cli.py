@@ -83,11 +83,20 @@ def main() -> None:
     install_signal_handlers()
     from dbxray import pacing
 
-    pacing.LOWER_PRIORITY_WHEN_BUSY = True  # this process is dbxray's own: it may yield to a busy server
-    pacing.PACE_PROCESS_START = True  # ... and its start is a step of the report
+    # this process is dbxray's own: it may yield to a busy server, and its start is a step of the report;
+    # given back when main() returns (a caller running main() in-process keeps its own process as it was)
+    flags = pacing.LOWER_PRIORITY_WHEN_BUSY, pacing.PACE_PROCESS_START
+    pacing.LOWER_PRIORITY_WHEN_BUSY = pacing.PACE_PROCESS_START = True
     # a 10,000-table catalog is a million small containers, and the default thresholds run the cyclic
     # collector over all of them again and again: a sixth of the report's own CPU. Rarer collections.
     gc.set_threshold(100_000, 50, 100)
+    try:
+        _run_app()
+    finally:
+        pacing.LOWER_PRIORITY_WHEN_BUSY, pacing.PACE_PROCESS_START = flags
+
+
+def _run_app() -> None:
     try:
         app()
     except DbxrayError as exc:
