@@ -82,6 +82,16 @@ def by_schema(hits: list[tuple[tuple[str, str], list[Any]]], group_above: int) -
                 yield None, [item]
 
 
+def schema_evidence(items: list, type_of: Any) -> dict[str, Any]:
+    """The evidence of a schema-level finding made of ``by_schema`` hits: how many tables and columns,
+    the first ``LISTED`` columns as ``table.column: type`` (``type_of(column row)``), how many are not
+    listed."""
+    columns = [(key, c) for key, cols in items for c in cols]
+    return {"tables": len(items), "column_count": len(columns),
+            "columns": {f"{key[1]}.{c['column']}": type_of(c) for key, c in columns[:LISTED]},
+            "columns_not_listed": max(len(columns) - LISTED, 0)}
+
+
 def tables_text(n: int) -> str:
     return f"{n} table" + ("" if n == 1 else "s")
 

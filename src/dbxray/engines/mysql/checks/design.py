@@ -17,7 +17,6 @@ from dbxray.checks import check
 from dbxray.checks.design_rules import (
     EVENT_TIME_NAMES,
     GROUP_ABOVE,
-    LISTED,
     MONEY_NAMES,
     NOT_MONEY_NAMES,
     by_schema,
@@ -25,6 +24,7 @@ from dbxray.checks.design_rules import (
     has_currency_sibling,
     money_name,
     pct,
+    schema_evidence,
     tables_text,
     window_text,
 )
@@ -447,16 +447,14 @@ def timestamp_without_tz(snap: Any, t: dict[str, Any]) -> Iterator[Finding]:
                 sql=None,
             )
             continue
-        columns = [(key, c) for key, cols in items for c in cols]
+        evidence = schema_evidence(items, lambda c: c.get("column_type"))
         yield Finding(
             check="timestamp_without_tz",
             severity="info",
             title=(f"{tables_text(len(items))} of schema {schema} record event times in DATETIME, without a time zone "
-                   f"({len(columns)} columns)"),
+                   f"({evidence['column_count']} columns)"),
             object={"schema": schema},
-            evidence={"tables": len(items), "column_count": len(columns),
-                      "columns": {f"{key[1]}.{c['column']}": c.get("column_type") for key, c in columns[:LISTED]},
-                      "columns_not_listed": max(len(columns) - LISTED, 0), **zones},
+            evidence={**evidence, **zones},
             recommendation=_DATETIME_ADVICE + f" A convention across {len(items)} tables: decide it once.",
             sql=None,
         )

@@ -24,6 +24,7 @@ from dbxray.checks.design_rules import (
     has_currency_sibling,
     money_name,
     pct,
+    schema_evidence,
     tables_text,
     window_text,
 )
@@ -496,18 +497,16 @@ def _timestamp_table(key: tuple[str, str], cols: list[Any], tz: Any) -> Finding:
 
 
 def _timestamp_schema(schema: str, items: list, tz: Any) -> Finding:
-    columns = [(key, c) for key, cols in items for c in cols]
+    evidence = schema_evidence(items, lambda c: c["type"])
     listed = items[:LISTED]
     more = len(items) - len(listed)
     return Finding(
         check="timestamp_without_tz",
         severity="info",
         title=(f"{tables_text(len(items))} of schema {schema} record event times without a time zone "
-               f"({len(columns)} columns)"),
+               f"({evidence['column_count']} columns)"),
         object={"schema": schema},
-        evidence={"tables": len(items), "column_count": len(columns),
-                  "columns": {f"{key[1]}.{c['column']}": c["type"] for key, c in columns[:LISTED]},
-                  "columns_not_listed": max(len(columns) - LISTED, 0), "server_timezone": tz},
+        evidence={**evidence, "server_timezone": tz},
         recommendation=(_TZ_ADVICE + f" A convention across {len(items)} tables: decide it once, then migrate "
                         "table by table (each ALTER rewrites its table under an ACCESS EXCLUSIVE lock)."
                         + (f" The SQL covers the first {len(listed)} tables; set [checks.timestamp_without_tz] "
