@@ -161,6 +161,18 @@ def _wait_no_session(pg, name: str, timeout: float = 20.0) -> None:
     assert _dbxray_sessions(pg, name) == [], "a dbxray session is still open on the server"
 
 
+def _wait_no_locks(pg, name: str, table: str, timeout: float = 20.0) -> None:
+    """A backend leaves pg_stat_activity a moment before it releases its locks on exit: wait for them
+    (bounded, like ``_wait_no_session``), then insist that no other session holds one on ``table``."""
+    query = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+             "WHERE c.relname = %s AND l.pid <> pg_backend_pid()")
+    deadline = time.monotonic() + timeout
+    with pg.connect(name) as conn:
+        while conn.execute(query, (table,)).fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert conn.execute(query, (table,)).fetchone()[0] == 0, f"a session still holds a lock on {table}"
+
+
 def _wait_for_query(pg, name: str, pattern: str, proc: subprocess.Popen, timeout: float = 120.0) -> bool:
     """Poll pg_stat_activity until dbxray's session runs a statement matching ``pattern``."""
     deadline = time.monotonic() + timeout
@@ -217,9 +229,8 @@ def test_indexes_verify_ctrl_c(cpu_load, shop, pattern, ignored):
     _assert_clean_stop(code, out, err, took, running)
     _wait_no_session(pg, name)
     assert _indexes(pg, name) == before  # the index --verify was building is gone with its transaction
-    with pg.connect(name) as conn:  # nothing holds a lock on the table any more
-        assert conn.execute("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                            "WHERE c.relname = 'accounts' AND l.pid <> pg_backend_pid()").fetchone()[0] == 0
+    _wait_no_locks(pg, name, "accounts")  # nothing holds a lock on the table any more
+    with pg.connect(name) as conn:
         assert conn.execute("SELECT count(*) FROM pg_prepared_xacts").fetchone()[0] == 0
 
 
