@@ -177,6 +177,23 @@ def test_the_service_is_a_hardened_oneshot_reading_dsns_from_an_environment_file
         str(params["output"]) == f"/var/lib/{d}" for d in state)  # writable under ProtectSystem=strict
 
 
+def test_the_long_running_service_reports_on_a_schedule_and_stops_cleanly():
+    monitor, oneshot = unit(SYSTEMD / "dbxray-monitor.service"), unit(SYSTEMD / "dbxray-report.service")
+    service = monitor["Service"]
+    assert service["Type"] == ["exec"] and service["Restart"] == ["on-failure"]
+    assert service["SuccessExitStatus"] == ["143"]  # SIGTERM ends dbxray with 128 + 15
+    hardening = {k: v for k, v in oneshot["Service"].items() if k not in
+                 {"Type", "SuccessExitStatus", "ExecStart", "TimeoutStartSec", "Restart", "RestartSec"}}
+    assert {k: service.get(k) for k in hardening} == hardening  # as hardened as the oneshot, same user and state
+    (exec_start,) = service["ExecStart"]
+    argv = shlex.split(exec_start)
+    params = report_params(argv[2:])
+    assert params["all_targets"] and params["every"] == "15m" and params["count"] is None
+    assert params["history"].startswith("sqlite:////var/lib/dbxray/")
+    assert monitor["Install"]["WantedBy"] == ["multi-user.target"]
+    assert int(monitor["Unit"]["StartLimitBurst"][0]) > 1
+
+
 def test_the_timer_runs_daily_persistent_and_spread():
     timer = unit(SYSTEMD / "dbxray-report.timer")
     assert timer["Timer"]["Persistent"] == ["true"] and timer["Timer"]["RandomizedDelaySec"]
@@ -196,14 +213,15 @@ def test_the_timer_runs_daily_persistent_and_spread():
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
-def test_systemd_analyze_verifies_both_units(tmp_path):
+def test_systemd_analyze_verifies_the_units(tmp_path):
     """``verify`` wants ExecStart to exist: point it at this checkout's dbxray, as an install would."""
     here = str(Path(sys.executable).with_name("dbxray"))
-    for name in ("dbxray-report.service", "dbxray-report.timer"):
+    names = ("dbxray-report.service", "dbxray-report.timer", "dbxray-monitor.service")
+    for name in names:
         text = (SYSTEMD / name).read_text(encoding="utf-8").replace("/opt/dbxray/bin/dbxray", here)
         (tmp_path / name).write_text(text, encoding="utf-8")
-    out = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "dbxray-report.service"),
-                          str(tmp_path / "dbxray-report.timer")], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / name) for name in names)],
+                         capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "Unknown" not in out.stderr + out.stdout, out.stderr
 
 

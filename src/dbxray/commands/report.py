@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -24,10 +27,10 @@ from dbxray.commands.common import (
     advise_report,
     dry_run_report,
     emit,
-    exit_for,
     llm_settings_for,
     progress,
 )
+from dbxray.commands.schedule import Outcome, parse_interval, repeat
 from dbxray.errors import BadInput
 
 OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout; with "
@@ -76,20 +79,34 @@ def report(
                                   "dbxray keeps its connection busy at most this share of the time: auto (0.1, "
                                   "the default), off, or a number between 0 and 1. An idle server is read at "
                                   "full speed."),
+    every: str = typer.Option(None, "--every", show_default=False,
+                              help="Stay up and report again every interval (30s, 5m, 1h; 0 = back to back), "
+                                   "from the start of one run to the next: a service instead of cron, which "
+                                   "spares the server an interpreter start per run. Each report after the first "
+                                   "covers the interval since the previous run; -o and --save are rewritten, "
+                                   "--history keeps them all. A failed run is a line on stderr and the schedule "
+                                   "goes on. Stop with Ctrl-C or SIGTERM."),
+    count: int = typer.Option(None, "--count", min=1, show_default=False,
+                              help="With --every: stop after this many runs; the exit code is then the highest "
+                                   "of theirs."),
     llm: bool = LlmOption,
     llm_dry_run: bool = LlmDryRunOption,
     model: str = ModelOption,
 ) -> None:
     """Collect statistics from a live database and report what is slow, why, and the fix."""
-    import sys
-
     from dbxray.config import load_config
-    from dbxray.connect import Limits, connect, parse_target
-    from dbxray.pipeline import analyze_snapshot, live_report
-    from dbxray.report import render
+    from dbxray.connect import Limits, parse_target
     from dbxray.snapshot import Snapshot
-    from dbxray.store import open_store
 
+    schedule = None
+    if every is not None:
+        clashing = [flag for flag, value in (("--snapshot", snapshot), ("--llm-dry-run", llm_dry_run)) if value]
+        if clashing:
+            raise BadInput(f"--every reports on a live database again and again; it cannot be combined with "
+                           f"{', '.join(clashing)}")
+        schedule = parse_interval(every), count
+    elif count is not None:
+        raise BadInput("--count applies to --every only")
     cfg = load_config(config)
     if pace is not None:
         from dbxray.pacing import parse_pace
@@ -113,54 +130,131 @@ def report(
 
         limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
         settings = JobSettings(cfg, limits, fail_on.value if fail_on else None, allow_partial, history)
-        raise typer.Exit(run_all(settings, FleetOptions(
-            fmt=fmt.value, output_dir=output, jobs=jobs or 4, diagnosis_only=diagnosis_only, webhook=webhook,
-            keep_days=keep_days, progress=not no_progress)))
+        options = FleetOptions(fmt=fmt.value, output_dir=output, jobs=jobs or 4, diagnosis_only=diagnosis_only,
+                               webhook=webhook, keep_days=keep_days, progress=not no_progress)
+        if schedule is None:
+            raise typer.Exit(run_all(settings, options))
+        raise typer.Exit(repeat(lambda n: Outcome(run_all(settings, options)), schedule[0], schedule[1]))
     if jobs is not None:
         raise BadInput("--jobs applies to --all only")
     if output is not None and output.is_dir():
         raise BadInput(f"-o {output} is a directory: give a file name (a directory is for --all)")
-    started = time.monotonic()
-    base = Snapshot.load(baseline) if baseline else None
-    with contextlib.ExitStack() as stack:
-        # opened first: an unreachable, read-only or too-new store fails before minutes of collection
-        store = stack.enter_context(open_store(history)) if history else None
-        if snapshot:
-            snap = Snapshot.load(snapshot)
-            previous = _previous(store, snap, None)
-            rep = analyze_snapshot(snap, config=cfg, baseline=base or previous)
-        else:
-            limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)
-            port = parse_target(dsn).port
-            found: dict = {}
+    single = SingleReport(
+        dsn=dsn, fmt=fmt, output=output, fail_on=fail_on, cfg=cfg, save=save,
+        baseline=Snapshot.load(baseline) if baseline else None, history=history, keep_days=keep_days,
+        snapshot=snapshot, limits=Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout),
+        progress=not no_progress, allow_partial=allow_partial, raw_queries=raw_queries,
+        diagnosis_only=diagnosis_only, webhook=webhook, llm_settings=llm_settings, llm_dry_run=llm_dry_run)
+    if schedule is None:
+        code = single.run(1).code
+        if code:
+            raise typer.Exit(code)
+        return
+    parse_target(dsn)  # a malformed DSN is one line now, not a failed run every interval
+    raise typer.Exit(repeat(single.run, schedule[0], schedule[1]))
 
-            def baseline_of(new):  # --history: the previous run of this database, known once collected
-                found["previous"] = _previous(store, new, port)
-                return base or found["previous"]
 
-            with connect(dsn, limits) as session, progress("collecting", enabled=not no_progress) as tick:
-                snap, rep = live_report(session, cfg, baseline_of if store else base, tick,
-                                        raw_queries=raw_queries)
-            if raw_queries:
-                rep.notes.append("--raw-queries: other sessions' statement text is shown as the server gave it, "
-                                 "literals included")
-            snap.meta.setdefault("port", port)
-            previous = found.get("previous")
-        if llm_dry_run:
-            emit(dry_run_report(rep, snap, llm_settings, base or previous), None)
+@dataclass
+class SingleReport:
+    """One database's report, made once or on a schedule (``--every``): ``run(n)`` is the n-th."""
+
+    dsn: str | None
+    fmt: Format
+    output: Path | None
+    fail_on: Severity | None
+    cfg: Any
+    save: Path | None
+    baseline: Any  # --baseline's snapshot: the first run's interval starts there
+    history: str | None
+    keep_days: float | None
+    snapshot: Path | None
+    limits: Any
+    progress: bool
+    allow_partial: bool
+    raw_queries: bool
+    diagnosis_only: bool
+    webhook: str | None
+    llm_settings: Any
+    llm_dry_run: bool
+    # --every without a store: the previous run is the next one's baseline (as --history would give), and
+    # the statements of the run before it, for the regression check; nothing older is kept
+    last: Any = None
+
+    def run(self, n: int) -> Outcome:
+        """Collect (or load), check, analyse, write; the exit code and a line saying what was found."""
+        import sys
+
+        from dbxray.commands.common import code_for
+        from dbxray.connect import connect, parse_target
+        from dbxray.pipeline import analyze_snapshot, live_report
+        from dbxray.report import render
+        from dbxray.snapshot import Snapshot
+        from dbxray.store import open_store
+
+        started = time.monotonic()
+        base = self.baseline if n == 1 else None
+        if base is None and not self.history:
+            base = self.last
+        with contextlib.ExitStack() as stack:
+            # opened first: an unreachable, read-only or too-new store fails before minutes of collection
+            store = stack.enter_context(open_store(self.history)) if self.history else None
+            if self.snapshot:
+                snap = Snapshot.load(self.snapshot)
+                previous = _previous(store, snap, None)
+                rep = analyze_snapshot(snap, config=self.cfg, baseline=base or previous)
+            else:
+                port = parse_target(self.dsn).port
+                found: dict = {}
+
+                def baseline_of(new):  # --history: the previous run of this database, known once collected
+                    found["previous"] = _previous(store, new, port)
+                    return base or found["previous"]
+
+                with connect(self.dsn, self.limits) as session, \
+                        progress("collecting", enabled=self.progress) as tick:
+                    snap, rep = live_report(session, self.cfg, baseline_of if store else base, tick,
+                                            raw_queries=self.raw_queries)
+                if self.raw_queries:
+                    rep.notes.append("--raw-queries: other sessions' statement text is shown as the server gave "
+                                     "it, literals included")
+                snap.meta.setdefault("port", port)
+                previous = found.get("previous")
+            if self.llm_dry_run:
+                emit(dry_run_report(rep, snap, self.llm_settings, base or previous), None)
+                return Outcome(0)
+            if self.save:
+                snap.save(self.save)
+            if store:
+                _record_history(store, snap, rep, previous, self.cfg)
+                rep.extra["history"] = _trends(store, snap, rep, port if not self.snapshot else None)
+                if self.keep_days:
+                    store.prune(self.keep_days)
+        if self.llm_settings is not None:  # after the history: what is kept for the next run stays the rules'
+            advise_report(rep, snap, self.llm_settings, base or previous, self.allow_partial)
+        color = self.fmt == Format.text and self.output is None and sys.stdout.isatty()
+        emit(render(rep, self.fmt.value, color=color, diagnosis_only=self.diagnosis_only), self.output)
+        self._keep(snap)
+        code, why = code_for(rep, self.fail_on, self.allow_partial)
+        if why:
+            typer.echo(f"dbxray: {why}", err=True)
+        code = max(code, _notify(self.webhook, rep, self.fail_on, self.allow_partial, started))
+        counts = rep.counts()
+        return Outcome(code, ", ".join(f"{counts[s]} {s}" for s in ("critical", "warning", "info")))
+
+    def _keep(self, snap: Any) -> None:
+        """The baseline of the next run (``--every`` without a store), with the statements of this one's."""
+        if self.history:
             return
-        if save:
-            snap.save(save)
-        if store:
-            _record_history(store, snap, rep, previous, cfg)
-            rep.extra["history"] = _trends(store, snap, rep, parse_target(dsn).port if not snapshot else None)
-            if keep_days:
-                store.prune(keep_days)
-    if llm_settings is not None:  # after the history: what is kept for the next run stays the rules' alone
-        advise_report(rep, snap, llm_settings, base or previous, allow_partial)
-    color = fmt == Format.text and output is None and sys.stdout.isatty()
-    emit(render(rep, fmt.value, color=color, diagnosis_only=diagnosis_only), output)
-    exit_for(rep, fail_on, allow_partial, floor=_notify(webhook, rep, fail_on, allow_partial, started))
+        older = self.last
+        if older is not None:  # its statements and what says whether the counters restarted since
+            older = dataclasses.replace(older, frames={k: v for k, v in older.frames.items() if k in _KEPT_FRAMES},
+                                        previous=None)
+        snap.previous = older
+        self.last = snap
+
+
+# what the run before the previous one keeps (--every): the regression check's previous interval
+_KEPT_FRAMES = frozenset({"statements", "statements_info", "server", "database", "xact_stats", "status"})
 
 
 def _notify(webhook, rep, fail_on, allow_partial, started) -> int:
