@@ -217,6 +217,24 @@ def test_the_commands_own_start_is_paced_once_on_a_busy_server(monkeypatch):
     assert len(slept) == 1
 
 
+def test_the_process_lowers_its_priority_once_whatever_the_number_of_reports(monkeypatch):
+    """nice is cumulative: the second report of one process (``--every``, ``--all``) must not lower it again."""
+    from dbxray import pacing
+
+    class Busy:
+        def busy_sessions(self, session):
+            return 10
+
+    niced = []
+    monkeypatch.setattr(pacing.os, "nice", niced.append)
+    monkeypatch.setattr(pacing.time, "sleep", lambda s: None)
+    monkeypatch.setattr(pacing, "_reniced", False)
+    monkeypatch.setattr(pacing, "LOWER_PRIORITY_WHEN_BUSY", True)
+    for _ in range(3):  # three reports, each with its own pacer
+        Pacer(share=0.5).after(None, Busy(), 0.1)
+    assert niced == [pacing.NICE]
+
+
 def _started_monotonic() -> float:
     """When this process started, on the monotonic clock (from /proc, as pacing reads it)."""
     import os

@@ -37,7 +37,8 @@ LOWER_PRIORITY_WHEN_BUSY = False
 # faults, caches, preempted lock holders), and wall time under contention grows with what the start took
 # from the others where CPU time does not
 PACE_PROCESS_START = False
-_start_paced = False  # once per process (``report --all`` runs several reports in one)
+_start_paced = False  # once per process (``report --all`` and ``--every`` run several reports in one)
+_reniced = False  # once per process too: nice is cumulative, a second os.nice(10) would reach 19
 
 
 def parse_pace(value: Any) -> float | None:
@@ -66,7 +67,6 @@ class Pacer:
     busiest: int = 0
     _probed_at: float = field(default=-1e9, repr=False)
     _busy: int | None = field(default=None, repr=False)
-    _reniced: bool = field(default=False, repr=False)
 
     def start(self, session: Any, engine: Any) -> None:
         """Called before the first collector: a busy server is known before any work is done, so the
@@ -111,9 +111,11 @@ class Pacer:
         busy = self._probe(session, engine)
         return busy is not None and busy >= self.busy_sessions
 
-    def _yield_cpu(self) -> None:
-        if LOWER_PRIORITY_WHEN_BUSY and not self._reniced:
-            self._reniced = True
+    @staticmethod
+    def _yield_cpu() -> None:
+        global _reniced
+        if LOWER_PRIORITY_WHEN_BUSY and not _reniced:
+            _reniced = True
             with contextlib.suppress(OSError):
                 os.nice(NICE)
 
