@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -62,20 +63,68 @@ class Looper:
         self.thread.join(700)
 
 
+class Service:
+    """``dbxray report --every 0`` as one process (a service, back to back). Its first run is let through
+    before the window starts (a service pays its start once in its life, not once per window); then every
+    run's exit code and seconds are counted, with the process's RSS after each; SIGTERM at the end."""
+
+    RUN = re.compile(r"run (\d+) at \S+: exit (\d+).*\(([\d.]+) s\)")
+
+    def __init__(self, argv: list[str]):
+        self.out = Path(os.environ.get("TMPDIR", "/tmp")) / f"dbxray-bench-service-{os.getpid()}.json"
+        self.argv = [*argv, "--every", "0", "-o", str(self.out)]
+        self.runs: list[tuple[int, float]] = []
+        self.rss_mb: list[float] = []
+        self.first = threading.Event()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            m = self.RUN.search(line)
+            if not m:
+                continue
+            self.rss_mb.append(_rss_mb(self.proc.pid))
+            if self.first.is_set():
+                self.runs.append((int(m.group(2)), float(m.group(3))))
+            self.first.set()
+
+    def __enter__(self) -> Service:
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.first.wait(600):
+            raise RuntimeError("dbxray --every: no first run in 600 s")
+        self.runs.clear()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(120)
+        self.out.unlink(missing_ok=True)
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            return round(int(next(ln for ln in fh if ln.startswith("VmRSS:")).split()[1]) / 1024, 1)
+    except (OSError, StopIteration, ValueError):
+        return float("nan")
+
+
 def dbxray_argv(dsn: str, pace: str | None = None) -> list[str]:
     argv = [DBXRAY, "report", "--format", "json", "--no-progress", "--allow-partial", "--dsn", dsn]
     return argv + (["--pace", pace] if pace else [])
 
 
-def paired(res: dict, key: str, argv: list[str], measure, pairs: int) -> None:
-    """``argv`` looping back to back during ``pairs`` windows, each between two windows alone: the loss of
-    each window against the mean of its neighbours, and their median (``lost_pct_<key>``)."""
+def paired(res: dict, key: str, argv: list[str], measure, pairs: int, service: bool = False) -> None:
+    """``argv`` looping back to back (a process per run, or one ``--every 0`` process when ``service``)
+    during ``pairs`` windows, each between two windows alone: the loss of each window against the mean of
+    its neighbours, and their median (``lost_pct_<key>``)."""
     alone = [measure()]
-    losses, withs, runs = [], [], []
+    losses, withs, runs, rss = [], [], [], []
     for _ in range(pairs):
-        with Looper(argv) as loop:
+        with Service(argv) if service else Looper(argv) as loop:
             withs.append(measure())
         runs.extend(loop.runs)
+        rss.extend(getattr(loop, "rss_mb", []))
         alone.append(measure())
         base = (alone[-2] + alone[-1]) / 2
         losses.append(100 * (base - withs[-1]) / base)
@@ -86,6 +135,8 @@ def paired(res: dict, key: str, argv: list[str], measure, pairs: int) -> None:
     res[f"{key}_runs"] = len(runs)
     res[f"{key}_run_s"] = round(sum(t for _, t in runs) / max(len(runs), 1), 1)
     res[f"{key}_exit_codes"] = sorted({c for c, _ in runs})
+    if rss:  # the service's RSS after each run: flat, or growing from run to run
+        res[f"{key}_rss_mb"] = rss
 
 
 def pgbench_tps(box: PostgresSandbox, db: str, seconds: int) -> float:
@@ -96,7 +147,10 @@ def pgbench_tps(box: PostgresSandbox, db: str, seconds: int) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-def bench_postgres(seconds: int, tables: int, pairs: int) -> dict:
+MODES = ("process", "pace_off", "service", "check_postgres")
+
+
+def bench_postgres(seconds: int, tables: int, pairs: int, modes: tuple[str, ...] = MODES) -> dict:
     with PostgresSandbox(fast=True, settings={"max_connections": "60"}) as box:
         box.psql("CREATE DATABASE bench")
         box.psql("CREATE EXTENSION pg_stat_statements")
@@ -112,20 +166,24 @@ def bench_postgres(seconds: int, tables: int, pairs: int) -> dict:
         dsn = box.dsn("bench")
         res: dict = {"engine": "postgres", "tables": tables, "seconds": seconds, "pairs": pairs}
         measure = lambda: pgbench_tps(box, "bench", seconds)  # noqa: E731
-        paired(res, "dbxray", dbxray_argv(dsn), measure, pairs)
-        paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), measure, pairs)
+        if "process" in modes:
+            paired(res, "dbxray", dbxray_argv(dsn), measure, pairs)
+        if "pace_off" in modes:
+            paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), measure, pairs)
+        if "service" in modes:
+            paired(res, "dbxray_service", dbxray_argv(dsn), measure, pairs, service=True)
         check_postgres = shutil.which("check_postgres") or shutil.which("check_postgres.pl")
-        if check_postgres:
+        if "check_postgres" in modes and check_postgres:
             argv = [check_postgres, "--action", "bloat", "-H", "127.0.0.1", "-p", str(box.port), "-u", "postgres",
                     "-db", "bench"]
             paired(res, "check_postgres_bloat", argv, measure, pairs)
-        else:
+        elif "check_postgres" in modes:
             print("bench_observer: check_postgres not installed (apt-get install check-postgres): skipped",
                   file=sys.stderr)
     return res
 
 
-def bench_mariadb(seconds: int, pairs: int) -> dict:
+def bench_mariadb(seconds: int, pairs: int, modes: tuple[str, ...] = MODES) -> dict:
     from tests.support.mariadb import MariaDBSandbox, find_mariadb_binaries
 
     if not find_mariadb_binaries() or not shutil.which("sysbench"):
@@ -147,8 +205,12 @@ def bench_mariadb(seconds: int, pairs: int) -> dict:
 
         res: dict = {"engine": "mariadb", "seconds": seconds, "pairs": pairs}
         dsn = f"mysql://root@127.0.0.1:{box.port}/sbtest"
-        paired(res, "dbxray", dbxray_argv(dsn), tps, pairs)
-        paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), tps, pairs)
+        if "process" in modes:
+            paired(res, "dbxray", dbxray_argv(dsn), tps, pairs)
+        if "pace_off" in modes:
+            paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), tps, pairs)
+        if "service" in modes:
+            paired(res, "dbxray_service", dbxray_argv(dsn), tps, pairs, service=True)
     return res
 
 
@@ -169,13 +231,20 @@ def main() -> int:
     parser.add_argument("--tables", type=int, default=10000)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=("postgres", "mariadb"))
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"comma-separated, of {', '.join(MODES)}: a dbxray process per report (default pacing, "
+                             "or --pace off), one `report --every 0` process, check_postgres --action bloat")
     args = parser.parse_args()
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        parser.error(f"--modes: unknown {', '.join(sorted(unknown))}")
     results = []
     if args.only in (None, "postgres"):
-        results.append(summarize(bench_postgres(args.seconds, args.tables, args.pairs)))
+        results.append(summarize(bench_postgres(args.seconds, args.tables, args.pairs, modes)))
         print(json.dumps(results[-1]), flush=True)
     if args.only in (None, "mariadb"):
-        maria = bench_mariadb(args.seconds, args.pairs)
+        maria = bench_mariadb(args.seconds, args.pairs, modes)
         if maria:
             results.append(summarize(maria))
             print(json.dumps(results[-1]), flush=True)

@@ -290,3 +290,23 @@ def test_mariadb_reports_each_interval(my, tmp_path):
         assert [s["calls"] for s in _calls(docs[1], r"FROM `?items`? WHERE `?price`? =")] == [25]
     finally:
         my.drop_database(name)
+
+
+def test_a_scheduled_report_yields_more_than_a_one_off(monkeypatch):
+    """``--pace auto`` is 0.1 for a report someone waits on, 0.03 for a service; an explicit share stays."""
+    import dbxray.commands.report as report_cmd
+    from dbxray.pacing import DEFAULT_SHARE, SCHEDULED_SHARE, parse_pace
+
+    seen = []
+    monkeypatch.setattr(report_cmd, "repeat", lambda run, every, count: seen.append(run.__self__.cfg) or 0)
+    monkeypatch.setattr(report_cmd.SingleReport, "run", lambda self, n: seen.append(self.cfg) or Outcome(0))
+    from typer.testing import CliRunner
+
+    from dbxray.cli import app
+
+    dsn = "postgresql://nobody@127.0.0.1:1/x"
+    for args in (["--every", "1m"], ["--every", "1m", "--pace", "0.5"], []):
+        assert CliRunner().invoke(app, ["report", "--dsn", dsn, *args]).exit_code == 0
+    shares = [parse_pace(cfg.report_option("pace", "auto")) for cfg in seen]
+    assert shares == [SCHEDULED_SHARE, 0.5, DEFAULT_SHARE]
+    assert SCHEDULED_SHARE < DEFAULT_SHARE

@@ -28,7 +28,7 @@ REPORT_OPTIONS = {
     "plan_top_statements": "statements planned generically by the live analysis (default 5; 0 turns it off)",
     "index_advice": "prove index advice with HypoPG during the report (default true)",
     "pace": 'on a busy server, pause between collectors: "auto" (default: dbxray busy at most 10 % of the '
-            'time), "off", or the share of time between 0 and 1',
+            'time, 3 % with --every), "off", or the share of time between 0 and 1',
 }
 # what a [targets.NAME] table may set (dbxray report --all; see dbxray.fleet.targets)
 TARGET_OPTIONS = {

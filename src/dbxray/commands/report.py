@@ -77,8 +77,8 @@ def report(
     pace: str = typer.Option(None, "--pace", show_default=False,
                              help="On a busy server (4+ other sessions at work), pause between collectors so "
                                   "dbxray keeps its connection busy at most this share of the time: auto (0.1, "
-                                  "the default), off, or a number between 0 and 1. An idle server is read at "
-                                  "full speed."),
+                                  "the default; 0.03 with --every), off, or a number between 0 and 1. An idle "
+                                  "server is read at full speed."),
     every: str = typer.Option(None, "--every", show_default=False,
                               help="Stay up and report again every interval (30s, 5m, 1h; 0 = back to back), "
                                    "from the start of one run to the next: a service instead of cron, which "
@@ -113,6 +113,10 @@ def report(
 
         parse_pace(pace)  # a bad value is one line, before connecting
         cfg.report["pace"] = pace
+    if schedule is not None and cfg.report.get("pace", "auto") == "auto":
+        from dbxray.pacing import SCHEDULED_SHARE
+
+        cfg.report["pace"] = SCHEDULED_SHARE  # a service yields more than a report someone waits for
     llm_settings = llm_settings_for(cfg, model, llm, llm_dry_run)  # a missing key fails here, before connecting
     if webhook:
         from dbxray.report.webhook import check_url
