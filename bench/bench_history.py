@@ -7,7 +7,7 @@ realistic gzip snapshot (a few hundred statements and tables), then times, in a 
 ``dbxray history`` does), listing one target, finding the previous run, loading one snapshot.
 The directory store is timed cold (index deleted, rebuilt from the sidecars) and warm.
 
-    /work/venv/bin/python bench/bench_history.py [--runs 1000] [--repeat 5] [--no-postgres]
+    .venv/bin/python bench/bench_history.py [--runs 1000] [--repeat 5] [--no-postgres]
 
 Prints the figures, writes them to bench/results/history-<stamp>.json, exits 1 on a miss.
 """

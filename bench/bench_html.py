@@ -8,8 +8,8 @@ first call (imports and template compilation included, as the CLI pays it) and t
 next ones. ``--json FILE`` renders a real report instead (e.g. one saved from bench_postgres.py's
 catalog); ``--out FILE`` keeps the page to look at.
 
-    /work/venv/bin/python bench/bench_html.py [--tables 10000] [--repeat 5] [--out /tmp/bench.html]
-    /work/venv/bin/python bench/bench_html.py --json report.json
+    .venv/bin/python bench/bench_html.py [--tables 10000] [--repeat 5] [--out /tmp/bench.html]
+    .venv/bin/python bench/bench_html.py --json report.json
 """
 
 from __future__ import annotations

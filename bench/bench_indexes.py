@@ -5,7 +5,7 @@ indexes), runs 500 distinct statements through psycopg with real parameters so p
 records them normalized, then times the advisor (in-process, and the whole ``dbxray indexes``
 command) and counts its HypoPG calls. Target: advice within 20 s.
 
-    /work/venv/bin/python bench/bench_indexes.py [--tables 200] [--rows 5000] [--statements 500]
+    .venv/bin/python bench/bench_indexes.py [--tables 200] [--rows 5000] [--statements 500]
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ Targets (issue 14): report <= 1.3 x raw SQL + 1 s, peak RSS < 300 MB, --help < 0
 ``innodb_flush_method = nosync`` so that 20,000 CREATE TABLE do not each wait for an fsync).
 
     .venv/bin/python bench/bench_mysql.py [--tables 5000 20000] [--statements 2000] [--runs 3] [--keep]
-    /work/venv/bin/python bench/bench_mysql.py --dsn mysql://root@127.0.0.1:PORT/catalog   # re-measure
+    .venv/bin/python bench/bench_mysql.py --dsn mysql://root@127.0.0.1:PORT/catalog   # re-measure
 """
 
 from __future__ import annotations

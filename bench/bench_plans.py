@@ -5,7 +5,7 @@ partitions, each with an index, and ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` 
 partition can be pruned from (Append -> 5,000 x Bitmap Heap Scan -> Bitmap Index Scan = 10,001
 nodes). ``--synthetic`` builds a JSON tree of the same size instead (no server needed).
 
-    /work/venv/bin/python bench/bench_plans.py [--partitions 5000] [--synthetic] [--repeat 3]
+    .venv/bin/python bench/bench_plans.py [--partitions 5000] [--synthetic] [--repeat 3]
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ Nothing is ever sent without ``ANTHROPIC_API_KEY`` (or ``ANTHROPIC_AUTH_TOKEN``)
 and exits 0, so CI never spends money. ``--payload-only`` runs the scenarios and reports the size of
 each request (estimated tokens, bytes, build time) without sending anything.
 
-    /work/venv/bin/python bench/llm_eval.py                      # needs a key: sends one request per scenario
-    /work/venv/bin/python bench/llm_eval.py --model claude-sonnet-5-5 -k hot_unindexed
-    /work/venv/bin/python bench/llm_eval.py --payload-only       # no key, nothing sent
+    .venv/bin/python bench/llm_eval.py                      # needs a key: sends one request per scenario
+    .venv/bin/python bench/llm_eval.py --model claude-sonnet-5-5 -k hot_unindexed
+    .venv/bin/python bench/llm_eval.py --payload-only       # no key, nothing sent
 """
 
 from __future__ import annotations
