@@ -5,7 +5,10 @@ pgbench tables; ``pgbench -S -c 8`` TPS with ``dbxray report`` looping back to b
 (default pacing, ``dbxray.pacing``), with ``dbxray report --pace off`` looping, and with the established
 ``check_postgres --action bloat`` looping instead. MariaDB: a throwaway server with performance_schema on;
 ``sysbench oltp_read_only`` (8 threads, ``--db-ps-mode=disable``) with ``dbxray report`` looping (default,
-then ``--pace off``).
+then ``--pace off``). ``--modes`` picks among: ``process`` (a dbxray process per report, back to back, as
+cron would start them), ``pace_off`` (the same with ``--pace off``), ``service`` (one ``dbxray report
+--every 0`` process: back to back in one process, its first run let through before the window, its RSS
+after each run recorded) and ``check_postgres``.
 
 Each mode is measured in ``--pairs`` interleaved windows: alone, with, alone, with, …, alone. Each window
 "with" is compared with the mean of the two windows alone around it, so the drift of a shared machine

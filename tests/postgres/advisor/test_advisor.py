@@ -8,6 +8,7 @@ least 10x faster. Near-misses: what no B-tree can serve, what an index already c
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -166,7 +167,9 @@ def test_partitioned_parent_gets_a_plain_create_index(hypo_db):
     hypo_db.workload("SELECT avg(v) FROM readings WHERE sensor_id = %s", [(s,) for s in range(20)])
     [f] = on_table(hypo_db.advise(), "readings")
     assert f.object["columns"] == ["sensor_id"] and f.evidence["proven"] is True
-    assert f.sql == "CREATE INDEX ON public.readings (sensor_id);"
+    # not CONCURRENTLY (impossible on a partitioned parent); INCLUDE (v) or not is the proof's call, and it
+    # moves with ANALYZE's sample of 30 rows per sensor (the index-only scan is near its 3x bar): both are right
+    assert re.fullmatch(r"CREATE INDEX ON public\.readings \(sensor_id\)( INCLUDE \(v\))?;", f.sql), f.sql
     assert "CONCURRENTLY is not possible" in f.recommendation
     assert_10x_faster(hypo_db, f, "SELECT avg(v) FROM readings WHERE sensor_id = 1234")
 
