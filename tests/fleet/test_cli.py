@@ -249,3 +249,23 @@ main()
     assert "Traceback" not in result.stderr and lines_about(result.stderr, "a") == []
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json"]
     assert table(result.stderr)["b"][:3] == ["3", "internal", "error"]
+
+
+def test_the_fleet_on_a_schedule_reports_each_target_each_run_and_keeps_every_run(shops, tmp_path):
+    """``report --all --every``: each run reports every target (a failing one costs its line, every run),
+    the history keeps each run, and the highest exit code of the runs ends ``--count``."""
+    pg, names = shops
+    targets = {"a": pg.dsn(names[0]), "down": f"postgresql://monitor@127.0.0.1:{free_port()}/shop"}
+    write_config(tmp_path, targets_toml(targets))
+    store = tmp_path / "history.db"
+    result = cli("report", "--all", "--every", "0", "--count", "2", "--format", "json", "-o", "out",
+                 "--history", f"sqlite:///{store}", cwd=tmp_path, env=fleet_env(targets))
+    assert result.returncode == 2, result.stderr
+    runs = [ln for ln in result.stderr.splitlines() if ln.startswith("dbxray: run ")]
+    assert [ln.split(" at ")[0] for ln in runs] == ["dbxray: run 1", "dbxray: run 2"]
+    assert all(": exit 2" in ln for ln in runs), runs
+    assert len(lines_about(result.stderr, "down")) == 2  # one line per run for the target that is down
+    assert json.loads((tmp_path / "out" / "a.json").read_text())["target"]["database"] == names[0]
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2  # target a, twice
+    assert "Traceback" not in result.stderr
