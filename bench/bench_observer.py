@@ -153,6 +153,16 @@ def pgbench_tps(box: PostgresSandbox, db: str, seconds: int) -> float:
 MODES = ("process", "pace_off", "service", "check_postgres")
 
 
+def dbxray_modes(res: dict, dsn: str, measure, pairs: int, modes: tuple[str, ...]) -> None:
+    """dbxray's modes chosen in ``modes``: a process per report (paced, unpaced), one service process."""
+    if "process" in modes:
+        paired(res, "dbxray", dbxray_argv(dsn), measure, pairs)
+    if "pace_off" in modes:
+        paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), measure, pairs)
+    if "service" in modes:
+        paired(res, "dbxray_service", dbxray_argv(dsn), measure, pairs, service=True)
+
+
 def bench_postgres(seconds: int, tables: int, pairs: int, modes: tuple[str, ...] = MODES) -> dict:
     with PostgresSandbox(fast=True, settings={"max_connections": "60"}) as box:
         box.psql("CREATE DATABASE bench")
@@ -169,12 +179,7 @@ def bench_postgres(seconds: int, tables: int, pairs: int, modes: tuple[str, ...]
         dsn = box.dsn("bench")
         res: dict = {"engine": "postgres", "tables": tables, "seconds": seconds, "pairs": pairs}
         measure = lambda: pgbench_tps(box, "bench", seconds)  # noqa: E731
-        if "process" in modes:
-            paired(res, "dbxray", dbxray_argv(dsn), measure, pairs)
-        if "pace_off" in modes:
-            paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), measure, pairs)
-        if "service" in modes:
-            paired(res, "dbxray_service", dbxray_argv(dsn), measure, pairs, service=True)
+        dbxray_modes(res, dsn, measure, pairs, modes)
         check_postgres = shutil.which("check_postgres") or shutil.which("check_postgres.pl")
         if "check_postgres" in modes and check_postgres:
             argv = [check_postgres, "--action", "bloat", "-H", "127.0.0.1", "-p", str(box.port), "-u", "postgres",
@@ -208,12 +213,7 @@ def bench_mariadb(seconds: int, pairs: int, modes: tuple[str, ...] = MODES) -> d
 
         res: dict = {"engine": "mariadb", "seconds": seconds, "pairs": pairs}
         dsn = f"mysql://root@127.0.0.1:{box.port}/sbtest"
-        if "process" in modes:
-            paired(res, "dbxray", dbxray_argv(dsn), tps, pairs)
-        if "pace_off" in modes:
-            paired(res, "dbxray_pace_off", dbxray_argv(dsn, "off"), tps, pairs)
-        if "service" in modes:
-            paired(res, "dbxray_service", dbxray_argv(dsn), tps, pairs, service=True)
+        dbxray_modes(res, dsn, tps, pairs, modes)
     return res
 
 
