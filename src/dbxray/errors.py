@@ -1,10 +1,13 @@
 """User-facing errors: one clear line, never a traceback, never a password."""
 
+EXIT_ERROR = 2  # bad input, cannot connect
+EXIT_INTERNAL = 3  # a bug in dbxray
+
 
 class DbxrayError(Exception):
     """An error the CLI prints as one line and turns into a non-zero exit code."""
 
-    exit_code = 2
+    exit_code = EXIT_ERROR
 
 
 class ConnectionFailed(DbxrayError):

@@ -129,7 +129,6 @@ def report(
         if clashing:
             raise BadInput(f"--all takes each target's DSN from [targets.NAME]; it cannot be combined with "
                            f"{', '.join(clashing)} (--history keeps every target's runs)")
-        from dbxray.connect import Limits
         from dbxray.fleet import FleetOptions, JobSettings, run_all
 
         limits = Limits(connect_timeout=connect_timeout, statement_timeout=statement_timeout)

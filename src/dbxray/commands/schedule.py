@@ -22,11 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import typer
+from dbxray.errors import EXIT_INTERNAL, BadInput, ConnectionFailed, DbxrayError
 
-from dbxray.errors import BadInput, ConnectionFailed, DbxrayError
-
-EXIT_INTERNAL = 3
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$", re.IGNORECASE)
 
@@ -80,17 +77,11 @@ def _guarded(run: RunFn, n: int) -> Outcome:
 
     try:
         return run(n)
-    except typer.Exit as done:  # a run that chose its exit code
-        return Outcome(done.exit_code)
-    except ConnectionFailed as exc:  # the server down or restarting: the next run may find it back
-        return Outcome(exc.exit_code, f"error: {one_line(str(exc))}")
-    except DbxrayError as exc:
-        if n == 1:
+    except DbxrayError as exc:  # a server down or restarting, a store unreachable: the next run may do
+        if n == 1 and not isinstance(exc, ConnectionFailed):  # a mistake, not an outage
             raise
         return Outcome(exc.exit_code, f"error: {one_line(str(exc))}")
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:
+    except Exception as exc:  # an interrupt is not an Exception: it ends the schedule
         if os.environ.get("DBXRAY_DEBUG"):
             raise
         return Outcome(EXIT_INTERNAL, f"internal error: {exc.__class__.__name__}: {one_line(str(exc))}")
@@ -103,7 +94,6 @@ def _log(n: int, stamp: str, outcome: Outcome, took: float, next_in: float | Non
         line += f", {outcome.line}"
     line += f" ({took:.1f} s)"
     if next_in is not None:
-        line += "; next now" if next_in < 0.05 else f"; next in {next_in:.1f} s" if next_in < 10 else \
-            f"; next in {next_in:.0f} s"
+        line += f"; next in {next_in:.{1 if next_in < 10 else 0}f} s" if next_in >= 0.05 else "; next now"
     sys.stderr.write(f"dbxray: {line}\n")
     sys.stderr.flush()

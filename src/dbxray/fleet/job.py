@@ -14,12 +14,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from dbxray.errors import DbxrayError
+from dbxray.errors import EXIT_ERROR, EXIT_INTERNAL, DbxrayError
 from dbxray.fleet.result import TargetResult
 from dbxray.fleet.targets import FleetTarget
-
-EXIT_ERROR = 2
-EXIT_INTERNAL = 3
 
 
 @dataclass(frozen=True)
