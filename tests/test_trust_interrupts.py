@@ -14,6 +14,7 @@ as the result is a clean exit, never a hang or a traceback.
 from __future__ import annotations
 
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -50,12 +51,49 @@ def _start(args: list[str], ignore_sigint: bool) -> subprocess.Popen:
                             preexec_fn=preexec)
 
 
+def _freeze(proc: subprocess.Popen) -> bool:
+    """SIGSTOP the process and tell whether it is still at work: alive and nothing written on stdout.
+
+    Without the freeze, "still running" was a guess: the process could be past its last statement, its
+    output written, in the interpreter's final teardown where no Python code runs any more, so a signal
+    sent then changes nothing and it exits 0 (the race CI met once). Frozen, it stays where it was
+    seen until ``_thaw``."""
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        if state in ("T", "t", "Z", "X"):
+            break
+        time.sleep(0.001)
+    if proc.poll() is not None:
+        return False
+    written, _, _ = select.select([proc.stdout], [], [], 0)
+    return not written
+
+
+def _thaw(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGCONT)
+
+
+def _signal_if_at_work(proc: subprocess.Popen, sig: int) -> bool:
+    """Freeze, send ``sig`` only if the process is still at work, thaw; whether it was sent."""
+    at_work = _freeze(proc)
+    if at_work:
+        proc.send_signal(sig)
+    _thaw(proc)
+    return at_work
+
+
 def _interrupt(proc: subprocess.Popen) -> tuple[int, str, str, float, bool]:
-    """SIGINT now; (exit code, stdout, stderr, seconds until it ended, whether it was still running)."""
-    running = proc.poll() is None
+    """SIGINT now; (exit code, stdout, stderr, seconds until it ended, whether it was still at work)."""
     sent = time.monotonic()
-    if running:
-        proc.send_signal(signal.SIGINT)
+    running = _signal_if_at_work(proc, signal.SIGINT)
     try:
         out, err = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
@@ -241,11 +279,9 @@ def test_second_ctrl_c_while_stopping_is_still_one_line(cpu_load, shop):
     pg, name = shop
     proc = _start(["report", "--format", "json", "--no-progress", "--dsn", pg.dsn(name)], False)
     _wait_for_query(pg, name, "pg_stat_statements|pg_stat_activity|pg_class", proc)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
+    if _signal_if_at_work(proc, signal.SIGINT):
         time.sleep(0.01)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+        _signal_if_at_work(proc, signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
     assert "Traceback" not in err, err
     assert proc.returncode in (130, 0, 4), err
@@ -256,8 +292,7 @@ def test_sigterm_stops_the_report_the_same_way(shop):
     pg, name = shop
     proc = _start(["report", "--format", "json", "--no-progress", "--dsn", pg.dsn(name)], False)
     _wait_for_query(pg, name, "pg_stat_statements|pg_stat_activity|pg_class", proc)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+    if _signal_if_at_work(proc, signal.SIGTERM):
         _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 143 and "Traceback" not in err, err
         assert err.rstrip().splitlines()[-1] == "dbxray: interrupted"
