@@ -52,9 +52,14 @@ INSERT INTO small SELECT i, i % 10 FROM generate_series(1, 200) i;
 @pytest.fixture(scope="module")
 def shop(pg):
     """(server, database) with customers/orders/events/small loaded and analysed (in a later session,
-    so PostgreSQL's table statistics are flushed before ANALYZE)."""
+    so PostgreSQL's table statistics are flushed before ANALYZE). The tables autovacuum may visit are
+    vacuumed here (with a synchronous commit, so their pages can be marked all-visible): an autovacuum
+    between two runs of a plan would otherwise change its Heap Fetches under the test."""
     db = pg.new_database("plans")
     pg.run(db, SHOP)
-    pg.run(db, "ANALYZE")
+    with pg.connect(db) as conn:
+        conn.execute("SET synchronous_commit = on")
+        conn.execute("VACUUM (ANALYZE) customers, orders, small")
+        conn.execute("ANALYZE events")
     yield pg, db
     pg.drop_database(db)
