@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dbxray.demo.sandbox import SandboxError, _chown_tree, free_port
+from dbxray.demo.sandbox import START_ATTEMPTS, SandboxError, _chown_tree, free_port, port_taken
 
 MARIADB_MISSING = (
     "no MariaDB server binaries found (mariadb-install-db/mariadbd). Install them, e.g. "
@@ -52,6 +52,7 @@ class MariaDBSandbox:
         self.performance_schema = performance_schema
         self.settings = settings or {}
         self.port = port or free_port()
+        self.port_given = port is not None
         self.os_user = os_user if os.geteuid() == 0 else None
         self.root: Path | None = None
         self.proc: subprocess.Popen | None = None
@@ -122,17 +123,27 @@ class MariaDBSandbox:
             self._cleanup()
             raise SandboxError(f"mariadb-install-db failed: {(result.stderr or result.stdout).strip()[-500:]}")
         _chown_tree(self.root, self.os_user)
-        # mariadbd drops to --user itself when started as root
-        self.proc = subprocess.Popen([str(server), "--no-defaults", *self.server_options(), *user_opt],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        try:
-            self._wait_ready(timeout)
-            self._grant_tcp_root()
-        except Exception:
-            self.stop()
-            raise
-        return self
+        for attempt in range(START_ATTEMPTS):
+            # mariadbd drops to --user itself when started as root
+            self.proc = subprocess.Popen([str(server), "--no-defaults", *self.server_options(), *user_opt],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True)
+            try:
+                self._wait_ready(timeout)
+                self._grant_tcp_root()
+                return self
+            except SandboxError:
+                retry = not self.port_given and port_taken(self.server_log()) and attempt < START_ATTEMPTS - 1
+                if not retry:
+                    self.stop()
+                    raise
+                self.proc.wait(timeout=60)  # it exited: the picked port was taken before it could bind
+                (self.root / "error.log").unlink(missing_ok=True)
+                self.port = free_port()
+            except Exception:
+                self.stop()
+                raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait_ready(self, timeout: float) -> None:
         import pymysql

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,10 +25,28 @@ class SandboxError(DbxrayError):
     """A throwaway server could not be started (binaries missing, start failed)."""
 
 
+START_ATTEMPTS = 3
+
+
 def free_port() -> int:
+    """A loopback port free now; it can be taken before a server binds it (another test server, a client
+    socket), so a start on a picked port checks ``port_taken`` and tries another."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _first_complaint(server_log: str) -> str:
+    """The server log's first line that says what went wrong, without its timestamp and pid."""
+    for line in server_log.splitlines():
+        if re.search(r"\b(FATAL|PANIC|ERROR)\b|could not", line):
+            return re.sub(r"^\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\] ", "", line).strip()
+    return ""
+
+
+def port_taken(server_log: str) -> bool:
+    """The server's log says its port was in use (PostgreSQL's and MariaDB's wording)."""
+    return "Address already in use" in server_log or "Bind on TCP/IP port" in server_log
 
 
 def _run_as(user: str | None) -> dict:
@@ -96,6 +115,7 @@ class PostgresSandbox:
         self.settings = settings or {}
         self.preload = preload
         self.port = port or free_port()
+        self.port_given = port is not None  # a port picked here is picked again if taken before the start
         self.os_user = os_user if os.geteuid() == 0 else None
         self.bindir: Path | None = None
         self.root: Path | None = None
@@ -128,6 +148,15 @@ class PostgresSandbox:
         if self.bindir is None:
             raise SandboxError(POSTGRES_MISSING)
         self.root = Path(tempfile.mkdtemp(prefix="dbxray-pg-"))
+        try:
+            self._init_and_start()
+        except BaseException:
+            self.stop()  # nothing left behind: no data directory, no half-started server
+            raise
+        return self
+
+    def _init_and_start(self) -> None:
+        assert self.bindir is not None and self.root is not None
         _chown_tree(self.root, self.os_user)
         self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth-local=trust",
                   f"--auth-host={self.host_auth}",
@@ -151,13 +180,24 @@ class PostgresSandbox:
             fh.write("\n# dbxray sandbox\n")
             for key, value in conf.items():
                 fh.write(f"{key} = {value}\n")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.root / "server.log"),
-                  "-w", "-t", "60", "start")
+        for attempt in range(START_ATTEMPTS):
+            started = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l",
+                                str(self.root / "server.log"), "-w", "-t", "60", "start", check=False)
+            if started.returncode == 0:
+                break
+            if self.port_given or not port_taken(self.server_log()) or attempt == START_ATTEMPTS - 1:
+                why = _first_complaint(self.server_log()) or (started.stderr or started.stdout).strip()[-300:]
+                raise SandboxError(f"PostgreSQL did not start on port {self.port}: {why or 'pg_ctl failed'}")
+            # someone took the free port between its pick and the server's bind: another one
+            self.port = free_port()
+            with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as fh:
+                fh.write(f"port = {self.port}\n")
         self.running = True
-        return self
 
     def stop(self) -> None:
-        if self.running and self.bindir:
+        # a start that failed late (pg_ctl's wait timed out) may have left a postmaster: stop it too
+        started = self.running or (self.root is not None and (self.datadir / "postmaster.pid").exists())
+        if started and self.bindir:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop",
                       check=False, timeout=60)
             self.running = False

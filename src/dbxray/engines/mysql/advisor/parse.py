@@ -107,10 +107,10 @@ def _tables_of(node: Any) -> list[Any]:
     return found
 
 
-def _parse_scope(node: Any, columns: dict, default_schema: str, ctes: set[str],
-                 accesses: dict[tuple[str, str], Access]) -> None:
-    from sqlglot import exp
-
+def scope_tables(node: Any, columns: dict, default_schema: str,
+                 ctes: set[str]) -> tuple[list[tuple[str, str]], dict[str, tuple[str, str]]]:
+    """The real tables of one scope, as (schema, table) keys, and every name that refers to one in
+    it (its alias, and its own name unless that is taken): CTEs and unknown tables left out."""
     alias_map: dict[str, tuple[str, str]] = {}
     in_scope: list[tuple[str, str]] = []
     for table in _tables_of(node):
@@ -124,8 +124,12 @@ def _parse_scope(node: Any, columns: dict, default_schema: str, ctes: set[str],
         in_scope.append(key)
         alias_map[(table.alias or name).lower()] = key
         alias_map.setdefault(name.lower(), key)
-    if not in_scope:
-        return
+    return in_scope, alias_map
+
+
+def column_resolver(columns: dict, in_scope: list[tuple[str, str]], alias_map: dict[str, tuple[str, str]]):
+    """A function from a sqlglot column of the scope to ((schema, table), the catalog's column name), or
+    None when it names no real column or an unqualified name is ambiguous between the scope's tables."""
 
     def resolve(col: Any) -> tuple[tuple[str, str], str] | None:
         qualifier = col.table.lower() if col.table else None
@@ -140,6 +144,18 @@ def _parse_scope(node: Any, columns: dict, default_schema: str, ctes: set[str],
         if len(set(owners)) != 1:
             return None
         return owners[0], columns[owners[0]][name]["column"]
+
+    return resolve
+
+
+def _parse_scope(node: Any, columns: dict, default_schema: str, ctes: set[str],
+                 accesses: dict[tuple[str, str], Access]) -> None:
+    from sqlglot import exp
+
+    in_scope, alias_map = scope_tables(node, columns, default_schema, ctes)
+    if not in_scope:
+        return
+    resolve = column_resolver(columns, in_scope, alias_map)
 
     def access(key: tuple[str, str]) -> Access:
         if key not in accesses:

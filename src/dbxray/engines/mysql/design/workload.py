@@ -105,34 +105,16 @@ def _key(columns: dict, table: Any, default_schema: str) -> tuple[str, str] | No
 
 
 def _resolver(node: Any, columns: dict, default_schema: str, ctes: set[str]):
-    from dbxray.engines.mysql.advisor.parse import _tables_of
+    """The scope's tables and a resolver from its columns to (schema, table, column): the index
+    advisor's own resolution, so both read a statement the same way."""
+    from dbxray.engines.mysql.advisor.parse import column_resolver, scope_tables
 
-    alias_map: dict[str, tuple[str, str]] = {}
-    in_scope: list[tuple[str, str]] = []
-    for table in _tables_of(node):
-        name = table.name
-        if not name or (not table.args.get("db") and name.lower() in ctes):
-            continue
-        key = _key(columns, table, default_schema)
-        if key is None:
-            continue
-        in_scope.append(key)
-        alias_map[(table.alias or name).lower()] = key
-        alias_map.setdefault(name.lower(), key)
+    in_scope, alias_map = scope_tables(node, columns, default_schema, ctes)
+    by_key = column_resolver(columns, in_scope, alias_map)
 
     def resolve(col: Any) -> Column | None:
-        qualifier = col.table.lower() if col.table else None
-        name = col.name.lower()
-        if qualifier:
-            key = alias_map.get(qualifier)
-            if key is None:
-                return None
-            real = columns.get(key, {}).get(name)
-            return (key[0], key[1], real["column"]) if real else None
-        owners = [k for k in in_scope if name in columns.get(k, {})]
-        if len(set(owners)) != 1:
-            return None
-        return (owners[0][0], owners[0][1], columns[owners[0]][name]["column"])
+        hit = by_key(col)
+        return (hit[0][0], hit[0][1], hit[1]) if hit else None
 
     return resolve, in_scope, alias_map
 
