@@ -299,3 +299,42 @@ def test_sigterm_stops_the_report_the_same_way(shop):
     else:
         proc.communicate()
     _wait_no_session(pg, name)
+
+
+STUCK_CLEANUP = """
+import time
+from dbxray import cli
+cli.install_signal_handlers()
+try:
+    print("ready", flush=True)  # inside the try: the signal may come as soon as this is written
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("cleaning up", flush=True)
+    end = time.monotonic() + 60
+    while time.monotonic() < end:  # a cleanup that does not end: a server that no longer answers
+        time.sleep(0.05)
+"""
+
+
+def test_a_second_ctrl_c_waits_for_the_cleanup_and_a_later_one_ends_a_stuck_one():
+    """The second Ctrl-C is ignored while the clean stop is young (it would cut the cleanup short); one
+    pressed once the stop has taken FORCE_AFTER_S ends the process at once, with one line."""
+    from dbxray.cli import FORCE_AFTER_S
+
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_CLEANUP], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGINT)
+        first = time.monotonic()
+        assert proc.stdout.readline() == "cleaning up\n", proc.stderr.read()
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1.0)
+        assert proc.poll() is None, "a second Ctrl-C cut the cleanup short"
+        time.sleep(max(0.0, FORCE_AFTER_S + 0.2 - (time.monotonic() - first)))
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err == "dbxray: interrupted again: exiting without finishing the cleanup\n"

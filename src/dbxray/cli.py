@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 
 import typer
 
@@ -50,7 +51,9 @@ app.command("diff")(diff_cmd.diff)
 app.command("ask")(ask_cmd.ask)
 
 
-_STOPPED_BY: list[int] = []
+_STOPPED_BY: list[int] = []  # the signals received, in order
+_STOPPING_SINCE: list[float] = []  # when the first one arrived (monotonic)
+FORCE_AFTER_S = 5.0  # a further signal this long into a clean stop ends the process at once
 
 
 def install_signal_handlers() -> None:
@@ -62,12 +65,25 @@ def install_signal_handlers() -> None:
     server removed; then exit 128 + the signal (130 for Ctrl-C). SIGINT is installed even when
     dbxray was started with it ignored (a background job of a non-interactive shell, some CI
     runners): otherwise Ctrl-C would be silently ignored. A SIGHUP ignored on purpose (``nohup``)
-    stays ignored."""
+    stays ignored.
+
+    Only the first signal raises: a second one (an impatient Ctrl-C) must not cut the cleanup short
+    (a traceback, a demo server left running), so it is ignored, unless the clean stop has already
+    taken ``FORCE_AFTER_S`` (a server that no longer answers a cancel): then dbxray says so and exits
+    at once, as a user pressing Ctrl-C again expects."""
     import signal
+
+    _STOPPED_BY.clear()
+    _STOPPING_SINCE.clear()
 
     def stop(signum, frame):
         _STOPPED_BY.append(signum)
-        raise KeyboardInterrupt
+        if len(_STOPPED_BY) == 1:
+            _STOPPING_SINCE.append(time.monotonic())
+            raise KeyboardInterrupt
+        if time.monotonic() - _STOPPING_SINCE[0] >= FORCE_AFTER_S:
+            os.write(2, b"dbxray: interrupted again: exiting without finishing the cleanup\n")
+            os._exit(128 + _STOPPED_BY[0])
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         try:
