@@ -40,6 +40,12 @@ NOT_OWNED = ("{label} is given by environment variable, so it is treated as some
              "suite starts itself (unset {var} to use a throwaway one)")
 
 
+# forget this database's statements only: a full reset would take those of every other test's database
+# (the session's shared fixtures among them) with it
+RESET_THIS_DATABASE = ("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database "
+                       "WHERE datname = current_database()), 0)")
+
+
 def require_owned(server) -> None:
     """Skip the calling test unless the suite started ``server`` itself (it may then write to it)."""
     if not server.owned:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import psycopg
 
 from tests.postgres.helpers import findings, flush_stats, report
+from tests.servers import RESET_THIS_DATABASE
 
 
 def run_fix(conn: psycopg.Connection, sql: str) -> None:
@@ -100,7 +101,7 @@ def test_temp_spill_role_setting_keeps_the_sort_in_memory(pg_db):
         assert f.sql.startswith("ALTER ROLE reporter SET work_mem")
         with pg.connect(name) as conn:
             run_fix(conn, f.sql)
-            conn.execute("SELECT pg_stat_statements_reset()")
+            conn.execute(RESET_THIS_DATABASE)
         run_report_query()
         assert not [f for f in findings(report(pg.dsn(name)), "temp_spill") if f.object.get("role") == "reporter"]
     finally:

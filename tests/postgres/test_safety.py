@@ -15,6 +15,7 @@ import pytest
 
 from dbxray.demo.sandbox import PostgresSandbox, find_postgres_bindir
 from tests.postgres.helpers import report, user_table_counters
+from tests.servers import RESET_THIS_DATABASE
 
 DBXRAY = [str(Path(sys.executable).with_name("dbxray"))]
 SECRET = "s3cr3t-Pa55"
@@ -184,7 +185,7 @@ def test_a_healthy_database_gets_no_warning_about_its_tables(pg_db):
     """)
     pg.run(name, "VACUUM ANALYZE")
     with pg.connect(name) as conn:
-        conn.execute("SELECT pg_stat_statements_reset()")
+        conn.execute(RESET_THIS_DATABASE)
         for i in range(300):
             cid = 1 + (i * 37) % 20000
             conn.execute("SELECT * FROM customers WHERE id = %s", (cid,)).fetchall()

@@ -7,6 +7,7 @@ import pytest
 from dbxray.connect import connect
 from dbxray.pipeline import live_report
 from tests.postgres.helpers import findings, report
+from tests.servers import RESET_THIS_DATABASE
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def shop(pg_db):
         ANALYZE;
     """)
     with pg.connect(name) as conn:
-        conn.execute("SELECT pg_stat_statements_reset()")
+        conn.execute(RESET_THIS_DATABASE)
     return pg, name
 
 

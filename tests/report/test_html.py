@@ -19,6 +19,7 @@ import pytest
 from dbxray.report.html import CARDS_PER_CHECK, render_html
 from tests.report import chromium
 from tests.report.dom import parse
+from tests.servers import RESET_THIS_DATABASE
 
 DBXRAY = str(Path(sys.executable).with_name("dbxray"))
 HOSTILE_TABLE = "<script>alert('t')</script>"
@@ -49,7 +50,7 @@ def shop(pg):
         ANALYZE;
     """)
     with pg.connect(name) as conn:
-        conn.execute("SELECT pg_stat_statements_reset()")
+        conn.execute(RESET_THIS_DATABASE)
         for i in range(120):
             conn.execute("SELECT total FROM orders WHERE customer_id = %s", (i,))
         for i in range(30):
