@@ -40,7 +40,9 @@ def test_parallel_scan_is_divided_by_the_processes_that_ran(shop):
     launched = gather.workers_launched
     assert launched >= 1 and scan.actual_loops == launched + 1 and scan.processes == launched + 1
     naive = scan.actual_total_ms * scan.actual_loops  # what a reader that ignores workers would claim
-    assert naive > plan.root.total_ms and scan.total_ms <= gather.total_ms
+    # (whether the naive sum exceeds the statement's own time depends on the workers getting a core each:
+    # not on a loaded 2-core machine, so the arithmetic is asserted, not the timing)
+    assert scan.total_ms == pytest.approx(naive / (launched + 1)) and scan.total_ms <= gather.total_ms
     _consistent(plan)
     assert hot_nodes(plan)[0]["node_type"] in ("Parallel Seq Scan", "Gather")
 
