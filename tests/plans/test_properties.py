@@ -42,8 +42,10 @@ TEXT_KEYS = {"Relation Name": st.sampled_from(["orders", "Order Items", 'we"ird'
 
 
 def _mostly(good):
-    """``good`` values, and now and then a wrong type, which the parser must reject as BadInput."""
-    return st.integers(0, 19).flatmap(lambda i: st.sampled_from(["12", "", "x"]) if i == 0 else good)
+    """``good`` values, and now and then a wrong type, which the parser must reject as BadInput. Rarely:
+    a plan holds a hundred such values, and most plans must be whole (``test_fuzzed_plans_are_mostly_
+    accepted``); a value inside the range, since Hypothesis draws the bounds far more often than 1 in 300."""
+    return st.integers(0, 299).flatmap(lambda i: st.sampled_from(["12", "", "x"]) if i == 137 else good)
 
 
 def _node(children):
@@ -52,7 +54,7 @@ def _node(children):
                 for key in NUMERIC_KEYS}
     optional["Workers"] = st.lists(st.fixed_dictionaries({}, optional={
         "Worker Number": counts, "Sort Space Used": counts, "Sort Space Type": st.sampled_from(["Disk", "Memory"]),
-        "Actual Total Time": st.one_of(counts, st.just("slow"))}), max_size=2)
+        "Actual Total Time": _mostly(counts)}), max_size=2)
     optional.update(TEXT_KEYS)
     if children is not None:
         optional["Plans"] = st.lists(children, max_size=3)
