@@ -188,7 +188,9 @@ class PostgresSandbox:
             if self.port_given or not port_taken(self.server_log()) or attempt == START_ATTEMPTS - 1:
                 why = _first_complaint(self.server_log()) or (started.stderr or started.stdout).strip()[-300:]
                 raise SandboxError(f"PostgreSQL did not start on port {self.port}: {why or 'pg_ctl failed'}")
-            # someone took the free port between its pick and the server's bind: another one
+            # someone took the free port between its pick and the server's bind: another one, and a fresh
+            # log, so the next attempt is judged by what it says itself
+            (self.root / "server.log").unlink(missing_ok=True)
             self.port = free_port()
             with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as fh:
                 fh.write(f"port = {self.port}\n")
