@@ -63,7 +63,9 @@ def test_hot_unindexed_lookup_beside_fast_primary_key_reads(shop):
 
 def test_row_lock_held_by_an_idle_transaction_with_waiters(shop):
     server, name = shop
-    workload(server, name, [("SELECT COUNT(*) FROM orders WHERE status = %s", ("paid",))] * 20)  # noise
+    # noise: a real statement in the digests, kept small beside the lock (3 sessions blocked scores 58; 20 calls
+    # of this 120,000-row scan reached 67 % of the database's statement time on a loaded CI run and ranked first)
+    workload(server, name, [("SELECT COUNT(*) FROM orders WHERE status = %s", ("paid",))] * 6)
     holder = server.admin(name)
     holder.autocommit(False)
     cur = holder.cursor()
